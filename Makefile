@@ -1,0 +1,82 @@
+# spiderpig: build, run and test. `make run` and `make test` are the two
+# commands the README opens with; both install what a fresh Debian 12 lacks.
+
+CC      ?= cc
+PKGS    := fcgi libpq libcjson openssl inih
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
+           -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral -pthread -Ilib
+LDLIBS  += -pthread
+
+DEBS := build-essential pkg-config libfcgi-dev libpq-dev libcjson-dev \
+        libssl-dev libinih-dev postgresql nginx openssl curl wrk \
+        libdbd-pg-perl libio-socket-ssl-perl libjson-perl clang \
+        libclang-rt-14-dev
+
+B := build
+LIB_SRC    := $(wildcard lib/*.c)
+CGI_SRC    := $(wildcard cgi/*.c)
+WORKER_SRC := $(wildcard worker/*.c)
+UNIT_SRC   := $(wildcard t/unit/*.c)
+LIB_OBJ    := $(LIB_SRC:%.c=$(B)/%.o)
+CGI_OBJ    := $(CGI_SRC:%.c=$(B)/%.o)
+WORKER_OBJ := $(WORKER_SRC:%.c=$(B)/%.o)
+UNIT_BIN   := $(UNIT_SRC:t/unit/%.c=$(B)/t/%)
+
+.PHONY: all deps build run test asan bench fuzz clean
+
+all: build
+
+# Install missing Debian packages (we are root on a fresh machine). A second
+# run costs one dpkg query.
+deps:
+	@missing=$$(for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+build: $(B)/spiderpig-fcgi $(B)/spiderpig-worker $(UNIT_BIN)
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+$(B)/%.o: %.c $(wildcard lib/*.h cgi/*.h worker/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+$(B)/libspiderpig.a: $(LIB_OBJ)
+	ar rcs $@ $^
+
+$(B)/spiderpig-fcgi: $(CGI_OBJ) $(B)/libspiderpig.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+
+$(B)/spiderpig-worker: $(WORKER_OBJ) $(B)/libspiderpig.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+
+$(B)/t/%: t/unit/%.c $(B)/libspiderpig.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+
+# The whole stack on https://localhost:8443 until Ctrl-C.
+run: deps build
+	tools/stack run state
+
+test: deps build
+	prove -j2 --timer t/
+
+asan: deps
+	$(MAKE) clean
+	$(MAKE) build CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer"
+	prove -j2 t/
+
+bench: deps build
+	tools/bench
+
+fuzz: deps
+	tools/fuzz
+
+clean:
+	rm -rf $(B)
+
+FORCE:

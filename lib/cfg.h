@@ -1,0 +1,69 @@
+/* cfg.h: the spiderpig.ini configuration shared by every daemon. */
+#ifndef SPIDERPIG_CFG_H
+#define SPIDERPIG_CFG_H
+
+#include <stddef.h>
+
+#define CFG_MAX_MASKS   32
+#define CFG_MAX_ENV     32
+#define CFG_MAX_ARGV    64
+
+enum cfg_stage {
+	STAGE_MERGE,
+	STAGE_SYNC_TEST,
+	STAGE_SMOKE_TEST,
+	STAGE_SYNC_CANARY,
+	STAGE_CANARY_CHECK,
+	STAGE_SYNC_PRODUCTION,
+	STAGE__COUNT
+};
+
+/* One stage: argv arrays are NULL-terminated; rollback may be NULL. */
+struct cfg_command {
+	char   **argv;
+	char   **rollback;
+	int      timeout;		/* seconds */
+};
+
+struct cfg {
+	char    *db_web;		/* conninfo for the FastCGI app */
+	char    *db_worker;		/* conninfo for the worker */
+
+	char    *fcgi_socket;
+	int      fcgi_threads;
+
+	int      poll_interval;		/* seconds */
+	int      heartbeat_interval;	/* seconds */
+	int      lease;			/* seconds */
+	int      log_batch_lines;
+	int      log_flush_ms;
+	char    *masks[CFG_MAX_MASKS];
+	size_t   nmasks;
+	char    *env[CFG_MAX_ENV];	/* "KEY=VALUE" */
+	size_t   nenv;
+
+	struct cfg_command stages[STAGE__COUNT];
+};
+
+/*
+ * Read path into a freshly allocated cfg with defaults for missing keys.
+ * On error returns NULL and writes a one-line reason (file:line: why) into
+ * err. Free with cfg_free().
+ */
+struct cfg	*cfg_load(const char *path, char *err, size_t errsz);
+void		 cfg_free(struct cfg *);
+
+/* Stage name as used in SQL and the config ("sync_test"), or NULL. */
+const char	*cfg_stage_name(enum cfg_stage);
+/* Stage for a name, or -1. */
+int		 cfg_stage_from_name(const char *);
+
+/*
+ * Parse a JSON array of strings into a NULL-terminated argv (each element
+ * and the array malloc'd). Returns NULL on anything else. Free with
+ * cfg_argv_free().
+ */
+char		**cfg_argv_parse(const char *json);
+void		 cfg_argv_free(char **);
+
+#endif
