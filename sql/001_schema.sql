@@ -45,8 +45,8 @@ CREATE FUNCTION patches_valid(ps text[]) RETURNS boolean
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
 	SELECT cardinality(ps) BETWEEN 1 AND 20
 	    AND array_position(ps, NULL) IS NULL
-	    AND (SELECT bool_and(valid_patch(x)) FROM unnest(ps) x)
-	    AND (SELECT count(DISTINCT patch_change(x)) FROM unnest(ps) x) = cardinality(ps)
+	    AND (SELECT bool_and(spiderpig.valid_patch(x)) FROM unnest(ps) x)
+	    AND (SELECT count(DISTINCT spiderpig.patch_change(x)) FROM unnest(ps) x) = cardinality(ps)
 $$;
 
 CREATE TABLE users (

@@ -16,7 +16,8 @@ sub try_sql {
     my $rows = eval { $dbh->selectall_arrayref($sql, { Slice => {} }, @binds) };
     return ($rows, undef) if $rows;
     my $state = $dbh->state // '?';
-    (my $msg = $@ // '') =~ s/\s+at \S+ line \d+.*//s;
+    my ($msg) = split /\n/, ($dbh->errstr // $@ // '');
+    $msg =~ s/^ERROR:\s+//;
     return (undef, "$state: $msg");
 }
 
