@@ -2,16 +2,19 @@
 # commands the README opens with; both install what a fresh Debian 12 lacks.
 
 CC      ?= cc
-PKGS    := fcgi libpq libcjson openssl inih
+PKGS    := fcgi libpq libcjson openssl inih liboath libqrencode cjose libcurl
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral -pthread -Ilib
-LDLIBS  += -pthread
+LDLIBS  += -pthread -lm
+# Link only what each binary uses: the worker carries no HTTP or JOSE code.
+LDFLAGS += -Wl,--as-needed
 
 DEBS := build-essential pkg-config libfcgi-dev libpq-dev libcjson-dev \
-        libssl-dev libinih-dev postgresql nginx openssl curl wrk \
+        libssl-dev libinih-dev libcjose-dev libjansson-dev libcurl4-openssl-dev \
+        postgresql nginx openssl curl wrk \
         libdbd-pg-perl libio-socket-ssl-perl libjson-perl clang \
-        libclang-rt-14-dev
+        libclang-rt-14-dev liboath-dev libqrencode-dev
 
 B := build
 LIB_SRC    := $(wildcard lib/*.c)
