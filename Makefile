@@ -4,7 +4,7 @@
 CC      ?= cc
 PKGS    := fcgi libpq libcjson openssl inih liboath libqrencode cjose libcurl
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
+override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral -pthread -Ilib
 LDLIBS  += -pthread -lm
 # Link only what each binary uses: the worker carries no HTTP or JOSE code.
@@ -57,9 +57,9 @@ $(B)/spiderpig-fcgi: $(CGI_OBJ) $(B)/libspiderpig.a
 $(B)/spiderpig-worker: $(WORKER_OBJ) $(B)/libspiderpig.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 
-$(B)/t/%: t/unit/%.c $(B)/libspiderpig.a
+$(B)/t/%: t/unit/%.c $(B)/libspiderpig.a $(wildcard cgi/*.c cgi/*.h worker/*.c worker/*.h t/unit/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(B)/libspiderpig.a $(PKG_LIBS) $(LDLIBS)
 
 # The whole stack on https://localhost:8443 until Ctrl-C.
 run: deps build

@@ -1,0 +1,169 @@
+/* reply.c: every answer the FastCGI app writes goes through here. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cJSON.h>
+#include <fcgiapp.h>
+#include <libpq-fe.h>
+
+#include "cgi.h"
+#include "db.h"
+#include "http.h"
+#include "util.h"
+
+/*
+ * Write the status line, headers and body. Content-Length is formatted
+ * here with snprintf: FCGX_FPrintF knows no %zu.
+ */
+static void
+reply_raw(struct req *r, int status, const char *ctype, const char *headers,
+    const char *body, size_t len)
+{
+	char	head[1024];
+	int	n;
+
+	r->status = status;
+	n = snprintf(head, sizeof(head),
+	    "Status: %d %s\r\n"
+	    "%s%s%s"
+	    "Content-Length: %lu\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "X-Content-Type-Options: nosniff\r\n"
+	    "%s\r\n",
+	    status, http_status_text(status),
+	    ctype != NULL ? "Content-Type: " : "",
+	    ctype != NULL ? ctype : "", ctype != NULL ? "\r\n" : "",
+	    (unsigned long)len, headers != NULL ? headers : "");
+	if (n < 0 || (size_t)n >= sizeof(head)) {
+		log_warn("reply: headers too long for %s", r->path);
+		return;
+	}
+	FCGX_PutStr(head, n, r->fcgx->out);
+	if (len > 0)
+		FCGX_PutStr(body, (int)len, r->fcgx->out);
+}
+
+void
+reply_json(struct req *r, int status, const cJSON *body, const char *location)
+{
+	char	*text;
+	char	 hdr[PATH_MAX_LEN + 32];
+
+	if ((text = cJSON_PrintUnformatted(body)) == NULL) {
+		reply_problem(r, 500, NULL, "out of memory");
+		return;
+	}
+	hdr[0] = '\0';
+	if (location != NULL && http_header_safe(location))
+		snprintf(hdr, sizeof(hdr), "Location: %s\r\n", location);
+	reply_raw(r, status, "application/json", hdr, text, strlen(text));
+	cJSON_free(text);
+}
+
+void
+reply_empty(struct req *r, int status, const char *headers)
+{
+	reply_raw(r, status, NULL, headers, NULL, 0);
+}
+
+/* A stable problem type per status (RFC 9457 "type"). */
+static const char *
+problem_type(int status)
+{
+	switch (status) {
+	case 400: return "urn:spiderpig:problem:invalid-input";
+	case 401: return "urn:spiderpig:problem:unauthenticated";
+	case 403: return "urn:spiderpig:problem:forbidden";
+	case 404: return "urn:spiderpig:problem:not-found";
+	case 405: return "urn:spiderpig:problem:method-not-allowed";
+	case 409: return "urn:spiderpig:problem:conflict";
+	case 413: return "urn:spiderpig:problem:body-too-large";
+	case 415: return "urn:spiderpig:problem:unsupported-media-type";
+	case 503: return "urn:spiderpig:problem:unavailable";
+	default:  return "urn:spiderpig:problem:internal";
+	}
+}
+
+void
+reply_problem(struct req *r, int status, const struct verr *ve,
+    const char *fmt, ...)
+{
+	cJSON	*doc, *errs, *e;
+	char	 detail[512], hdr[128], *text;
+	size_t	 i;
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+
+	hdr[0] = '\0';
+	if (status == 503)
+		snprintf(hdr, sizeof(hdr), "Retry-After: 2\r\n");
+	else if (status == 405 && r->allow[0] != '\0')
+		snprintf(hdr, sizeof(hdr), "Allow: %s\r\n", r->allow);
+	else if (status == 401)
+		snprintf(hdr, sizeof(hdr), "WWW-Authenticate: Bearer\r\n");
+
+	if ((doc = cJSON_CreateObject()) == NULL)
+		goto oom;
+	cJSON_AddStringToObject(doc, "type", problem_type(status));
+	cJSON_AddStringToObject(doc, "title", http_status_text(status));
+	cJSON_AddNumberToObject(doc, "status", status);
+	cJSON_AddStringToObject(doc, "detail", detail);
+	if (ve != NULL && ve->n > 0) {
+		if (ve->e[0].field[0] != '\0')
+			cJSON_AddStringToObject(doc, "field", ve->e[0].field);
+		errs = cJSON_AddArrayToObject(doc, "errors");
+		for (i = 0; errs != NULL && i < ve->n; i++) {
+			if ((e = cJSON_CreateObject()) == NULL)
+				break;
+			if (ve->e[i].field[0] != '\0')
+				cJSON_AddStringToObject(e, "field",
+				    ve->e[i].field);
+			cJSON_AddStringToObject(e, "detail", ve->e[i].detail);
+			cJSON_AddItemToArray(errs, e);
+		}
+	}
+	if ((text = cJSON_PrintUnformatted(doc)) == NULL) {
+		cJSON_Delete(doc);
+		goto oom;
+	}
+	reply_raw(r, status, "application/problem+json", hdr, text,
+	    strlen(text));
+	cJSON_free(text);
+	cJSON_Delete(doc);
+	return;
+oom:
+	reply_raw(r, 500, "text/plain", NULL, "out of memory\n", 14);
+}
+
+void
+reply_db_error(struct req *r, const PGresult *err)
+{
+	struct verr	 ve;
+	const char	*msg, *col;
+	int		 status = db_error_status(err);
+
+	if (status == 503) {
+		reply_problem(r, 503, NULL, "the database is unavailable; "
+		    "try again shortly");
+		return;
+	}
+	msg = PQresultErrorField(err, PG_DIAG_MESSAGE_PRIMARY);
+	col = PQresultErrorField(err, PG_DIAG_COLUMN_NAME);
+	if (status < 400 || status > 499) {
+		/* Internal: log the cause, tell the client nothing of it. */
+		log_warn("%s %s: database error %s: %s", r->method, r->path,
+		    PQresultErrorField(err, PG_DIAG_SQLSTATE),
+		    msg != NULL ? msg : "?");
+		reply_problem(r, 500, NULL, "internal error");
+		return;
+	}
+	memset(&ve, 0, sizeof(ve));
+	if (col != NULL && col[0] != '\0')
+		verr_add(&ve, col, "%s", msg != NULL ? msg : "invalid");
+	reply_problem(r, status, ve.n > 0 ? &ve : NULL, "%s",
+	    msg != NULL ? msg : http_status_text(status));
+}

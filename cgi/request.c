@@ -1,0 +1,271 @@
+/* request.c: one request from accept to answer: identity, body, routing,
+ * the role gate, the database connection, and per-request cleanup. */
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <fcgiapp.h>
+#include <libpq-fe.h>
+
+#include "cgi.h"
+#include "db.h"
+#include "http.h"
+#include "json.h"
+#include "util.h"
+
+#define APPNAME	"spiderpig-fcgi"
+
+/* Empty parameters count as absent. */
+static const char *
+param(struct req *r, const char *name)
+{
+	const char	*v = FCGX_GetParam(name, r->fcgx->envp);
+
+	return v != NULL && v[0] != '\0' ? v : NULL;
+}
+
+/*
+ * True when the server closed an idle connection since we last used it
+ * (restart, idle timeout, pg_terminate_backend): anything readable on an
+ * idle connection is the goodbye or EOF. Cheap: one poll() with no wait.
+ */
+static int
+db_closed_by_server(PGconn *c)
+{
+	struct pollfd	 pfd;
+
+	pfd.fd = PQsocket(c);
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (pfd.fd < 0)
+		return 1;
+	if (poll(&pfd, 1, 0) <= 0)
+		return 0;
+	if (PQconsumeInput(c) == 0)
+		return 1;
+	return PQstatus(c) != CONNECTION_OK;
+}
+
+PGconn *
+req_db(struct req *r)
+{
+	PGconn	*c = *r->dbp;
+
+	if (c != NULL && PQstatus(c) == CONNECTION_OK && db_closed_by_server(c)) {
+		PQfinish(c);
+		c = NULL;
+	}
+	*r->dbp = db_ensure(c, r->cfg->db_web, APPNAME);
+	return *r->dbp;
+}
+
+int
+req_query_json(struct req *r, const char *sql, int nparams,
+    const char *const *params, cJSON **out)
+{
+	PGconn		*c;
+	PGresult	*res, *err = NULL;
+	int		 tries = strcmp(r->method, "GET") == 0 ? 2 : 1;
+
+	*out = NULL;
+	for (;;) {
+		if ((c = req_db(r)) == NULL) {
+			reply_db_error(r, NULL);
+			return -1;
+		}
+		if ((res = db_exec(c, sql, nparams, params, &err)) != NULL)
+			break;
+		/* A read may be retried once on a new connection. */
+		if (--tries > 0 && PQstatus(c) != CONNECTION_OK) {
+			PQclear(err);
+			continue;
+		}
+		reply_db_error(r, err);
+		PQclear(err);
+		return -1;
+	}
+	if (PQntuples(res) > 0 && PQnfields(res) > 0 &&
+	    (*out = json_from_pg(res, 0, 0)) == NULL) {
+		PQclear(res);
+		reply_problem(r, 500, NULL, "internal error: bad JSON from "
+		    "the database");
+		return -1;
+	}
+	PQclear(res);
+	return 0;
+}
+
+/*
+ * Read exactly CONTENT_LENGTH bytes (at most HTTP_BODY_MAX) into r->body.
+ * Answers and returns -1 on a bad length, a short read, or NUL bytes.
+ */
+static int
+req_read_body(struct req *r)
+{
+	const char	*cl = param(r, "CONTENT_LENGTH"), *errstr;
+	long long	 len;
+	int		 got, n;
+
+	if (cl == NULL)
+		return 0;
+	if (util_strtonum(cl, 0, 1LL << 40, &len, &errstr) != 0) {
+		reply_problem(r, 400, NULL, "bad Content-Length");
+		return -1;
+	}
+	if (len > HTTP_BODY_MAX) {
+		reply_problem(r, 413, NULL, "the body is larger than %d bytes",
+		    HTTP_BODY_MAX);
+		return -1;
+	}
+	if (len == 0)
+		return 0;
+	if ((r->body = malloc((size_t)len + 1)) == NULL) {
+		reply_problem(r, 500, NULL, "out of memory");
+		return -1;
+	}
+	for (got = 0; got < len; got += n) {
+		n = FCGX_GetStr(r->body + got, (int)len - got, r->fcgx->in);
+		if (n <= 0)
+			break;
+	}
+	if (got != len) {
+		reply_problem(r, 400, NULL, "the body is shorter than "
+		    "Content-Length");
+		return -1;
+	}
+	r->body[len] = '\0';
+	r->bodylen = (size_t)len;
+	if (memchr(r->body, '\0', r->bodylen) != NULL) {
+		reply_problem(r, 400, NULL, "the body contains a NUL byte");
+		return -1;
+	}
+	return 0;
+}
+
+/* Fill method, path and query from the FastCGI parameters. */
+static int
+req_init(struct req *r)
+{
+	const char	*uri, *q;
+	size_t		 len;
+
+	r->method = param(r, "REQUEST_METHOD");
+	if (r->method == NULL)
+		r->method = "GET";
+	r->query = param(r, "QUERY_STRING");
+	if (r->query == NULL)
+		r->query = "";
+	r->ctype = param(r, "CONTENT_TYPE");
+	r->user = param(r, "REMOTE_USER");
+	r->role = param(r, "SPIDERPIG_ROLE");
+
+	/* nginx's normalised $document_uri; else the raw URI sans query. */
+	if ((uri = param(r, "DOCUMENT_URI")) != NULL)
+		len = strlen(uri);
+	else if ((uri = param(r, "REQUEST_URI")) != NULL)
+		len = (q = strchr(uri, '?')) != NULL ? (size_t)(q - uri) :
+		    strlen(uri);
+	else if ((uri = param(r, "SCRIPT_NAME")) != NULL)
+		len = strlen(uri);
+	else {
+		uri = "/";
+		len = 1;
+	}
+	if (len >= sizeof(r->pathbuf)) {
+		r->path = "(too long)";
+		reply_problem(r, 404, NULL, "no such resource");
+		return -1;
+	}
+	memcpy(r->pathbuf, uri, len);
+	r->pathbuf[len] = '\0';
+	r->path = r->pathbuf;
+	return 0;
+}
+
+/* True for the auth_request subrequest. */
+static int
+req_is_auth(struct req *r)
+{
+	const char	*a = param(r, "SPIDERPIG_AUTH");
+
+	return (a != NULL && strcmp(a, "1") == 0) ||
+	    strcmp(r->path, "/_auth") == 0;
+}
+
+/* The role gate: identity comes only from nginx's params, never a header. */
+static int
+req_gate(struct req *r, const struct route *rt)
+{
+	if (rt->role == ROLE_PUBLIC)
+		return 0;
+	if (r->user == NULL) {
+		reply_problem(r, 401, NULL, "authentication required");
+		return -1;
+	}
+	if (r->role == NULL || (strcmp(r->role, "admin") != 0 &&
+	    strcmp(r->role, "deployer") != 0)) {
+		reply_problem(r, 403, NULL, "no role for %s", r->user);
+		return -1;
+	}
+	if (rt->role == ROLE_ADMIN && strcmp(r->role, "admin") != 0) {
+		reply_problem(r, 403, NULL, "%s is not an admin", r->user);
+		return -1;
+	}
+	return 0;
+}
+
+/* POST bodies are JSON; refuse forms and text before parsing anything. */
+static int
+req_check_type(struct req *r)
+{
+	if (strcmp(r->method, "POST") != 0 && r->bodylen == 0)
+		return 0;
+	if (r->ctype == NULL && r->bodylen == 0)
+		return 0;
+	if (!http_content_type_is_json(r->ctype)) {
+		reply_problem(r, 415, NULL, "send the body as application/json "
+		    "(got %.80s)", r->ctype != NULL ? r->ctype : "no type");
+		return -1;
+	}
+	return 0;
+}
+
+void
+req_serve(FCGX_Request *fr, const struct cfg *cfg, PGconn **dbp)
+{
+	struct req		 r;
+	const struct route	*rt;
+
+	memset(&r, 0, sizeof(r));
+	r.fcgx = fr;
+	r.cfg = cfg;
+	r.dbp = dbp;
+	r.method = "?";
+	r.path = "?";
+	if (req_init(&r) != 0)
+		goto done;
+	if (req_is_auth(&r)) {
+		auth_check(&r);
+		goto done;
+	}
+	switch (route_match(&r, &rt)) {
+	case ROUTE_NOT_FOUND:
+		reply_problem(&r, 404, NULL, "no such resource: %.200s", r.path);
+		goto done;
+	case ROUTE_BAD_METHOD:
+		reply_problem(&r, 405, NULL, "%s is not allowed here (allowed: "
+		    "%s)", r.method, r.allow);
+		goto done;
+	case ROUTE_FOUND:
+		break;
+	}
+	if (req_gate(&r, rt) != 0)
+		goto done;
+	if (req_read_body(&r) != 0 || req_check_type(&r) != 0)
+		goto done;
+	rt->handler(&r);
+done:
+	if (r.status >= 500)
+		log_warn("%s %s -> %d", r.method, r.path, r.status);
+	free(r.body);
+}
