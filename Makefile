@@ -14,7 +14,7 @@ DEBS := build-essential pkg-config libfcgi-dev libpq-dev libcjson-dev \
         libssl-dev libinih-dev libcjose-dev libjansson-dev libcurl4-openssl-dev \
         postgresql nginx openssl curl wrk \
         libdbd-pg-perl libio-socket-ssl-perl libjson-perl clang \
-        libclang-rt-14-dev liboath-dev libqrencode-dev
+        libclang-rt-14-dev liboath-dev libqrencode-dev acl
 
 B := build
 LIB_SRC    := $(wildcard lib/*.c)
