@@ -65,10 +65,14 @@ $(B)/t/%: t/unit/%.c $(B)/libspiderpig.a $(wildcard cgi/*.c cgi/*.h worker/*.c w
 run: deps build
 	tools/stack run state
 
-test: deps build
+# The test OIDC provider's npm packages, exactly as locked.
+t/oidc/node_modules/.package-lock.json: t/oidc/package-lock.json
+	cd t/oidc && npm ci --no-audit --no-fund
+
+test: deps build t/oidc/node_modules/.package-lock.json
 	prove -j2 --timer t/
 
-asan: deps
+asan: deps t/oidc/node_modules/.package-lock.json
 	$(MAKE) clean
 	$(MAKE) build CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer"
 	prove -j2 t/

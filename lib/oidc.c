@@ -77,7 +77,7 @@ static const char *const result_text[OIDC_RESULT_COUNT] = {
 	[OIDC_MISSING_TIME] = "exp or iat missing or invalid",
 	[OIDC_BAD_NONCE] = "nonce mismatch",
 	[OIDC_MISSING_SUB] = "subject missing",
-	[OIDC_MISSING_USERNAME] = "username claim missing",
+	[OIDC_MISSING_USERNAME] = "username claim invalid",
 	[OIDC_BAD_GROUPS] = "groups claim is not a list of strings",
 };
 
@@ -902,8 +902,12 @@ claims_check(const cJSON *p, const struct oidc_expect *e, time_t now,
 		seterr(err, errsz, "sub missing or too long");
 		return OIDC_MISSING_SUB;
 	}
-	if (!claim_string_ok(user = json_str(p, uclaim))) {
-		seterr(err, errsz, "%s missing or too long", uclaim);
+	/* The contract's username_claim "falls back to sub" when absent; a
+	 * present but unusable value is an error, not a silent fallback. */
+	if (cJSON_GetObjectItemCaseSensitive(p, uclaim) == NULL)
+		user = sub;
+	else if (!claim_string_ok(user = json_str(p, uclaim))) {
+		seterr(err, errsz, "%s is not a non-empty string", uclaim);
 		return OIDC_MISSING_USERNAME;
 	}
 	groups = cJSON_GetObjectItemCaseSensitive(p, gclaim);

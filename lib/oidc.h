@@ -135,7 +135,7 @@ enum oidc_result {
 	OIDC_MISSING_TIME,	/* exp or iat absent or not a number */
 	OIDC_BAD_NONCE,
 	OIDC_MISSING_SUB,
-	OIDC_MISSING_USERNAME,
+	OIDC_MISSING_USERNAME,	/* username claim present but not a string */
 	OIDC_BAD_GROUPS,	/* groups claim not an array of strings */
 	OIDC_RESULT_COUNT
 };
@@ -148,7 +148,8 @@ struct oidc_expect {
 	const char	*client_id;
 	const char	*nonce;		/* the one sent with this login */
 	int		 skew;		/* seconds, 0..OIDC_MAX_SKEW */
-	const char	*username_claim; /* NULL: "preferred_username" */
+	const char	*username_claim; /* NULL: "preferred_username";
+					    absent claim: sub is used */
 	const char	*groups_claim;	/* NULL: "groups"; absent claim = [] */
 };
 

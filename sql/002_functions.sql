@@ -265,7 +265,9 @@ BEGIN
 	END IF;
 	PERFORM raise_error('SP409', NULL, format(
 	    'deployment %s is %s; only queued deployments can be cancelled%s',
-	    d.id, d.state, CASE WHEN d.finished_at IS NULL
+	    d.id, d.state, CASE
+	    WHEN d.state = 'awaiting_ack' THEN ' (acknowledge its prompt instead)'
+	    WHEN d.finished_at IS NULL AND d.state <> 'rolling_back'
 	    THEN ' (ask for a rollback instead)' ELSE '' END));
 	RETURN NULL;
 END

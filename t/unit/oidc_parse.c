@@ -34,6 +34,9 @@ ok(int cond, const char *fmt, ...)
 }
 
 static void
+die(const char *what) __attribute__((noreturn));
+
+static void
 die(const char *what)
 {
 	printf("Bail out! %s\n", what);

@@ -50,6 +50,9 @@ ok(int cond, const char *fmt, ...)
 }
 
 static void
+die(const char *what) __attribute__((noreturn));
+
+static void
 die(const char *what)
 {
 	printf("Bail out! %s\n", what);
@@ -317,6 +320,12 @@ test_valid(void)
 	oidc_claims_free(&c);
 
 	e = expect();
+	cl = claims_with("preferred_username", NULL);
+	r = verify_with(sign_mod(rsa1, "RS256", "rsa1", cl), &e, &c);
+	ok(r == OIDC_OK && strcmp(c.username, "248289761001") == 0,
+	    "absent username claim falls back to sub");
+	oidc_claims_free(&c);
+
 	cl = claims_with("groups", NULL);
 	r = verify_with(sign_mod(rsa1, "RS256", "rsa1", cl), &e, &c);
 	ok(r == OIDC_OK && c.groups.n == 0 && c.groups.v == NULL,
@@ -482,10 +491,10 @@ test_claims(void)
 	    "missing sub refused");
 	CHECK(claims_with("sub", cJSON_CreateString("")), OIDC_MISSING_SUB,
 	    "empty sub refused");
-	CHECK(claims_with("preferred_username", NULL), OIDC_MISSING_USERNAME,
-	    "missing username refused");
 	CHECK(claims_with("preferred_username", cJSON_CreateString("")),
 	    OIDC_MISSING_USERNAME, "empty username refused");
+	CHECK(claims_with("preferred_username", cJSON_CreateNumber(7)),
+	    OIDC_MISSING_USERNAME, "non-string username refused");
 	CHECK(claims_with("groups", cJSON_CreateString("deployers")),
 	    OIDC_BAD_GROUPS, "groups as a string refused");
 #undef CHECK
