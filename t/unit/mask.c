@@ -3,17 +3,7 @@
 #include <string.h>
 
 #include "mask.h"
-
-static int	tests, failed;
-
-static void
-ok(int cond, const char *what)
-{
-	tests++;
-	if (!cond)
-		failed++;
-	printf("%sok %d - %s\n", cond ? "" : "not ", tests, what);
-}
+#include "tap.h"
 
 static int
 match(struct mask *m, const char *s)
@@ -58,6 +48,5 @@ main(void)
 	mask_free(NULL);
 	ok(1, "mask_free(NULL) is fine");
 
-	printf("1..%d\n", tests);
-	return failed != 0;
+	return tap_done();
 }

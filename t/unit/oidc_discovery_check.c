@@ -6,27 +6,7 @@
 #include <string.h>
 
 #include "oidc.h"
-
-static int	tests, failures;
-
-static void
-ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-ok(int cond, const char *fmt, ...)
-{
-	va_list	ap;
-
-	tests++;
-	if (!cond)
-		failures++;
-	printf("%sok %d - ", cond ? "" : "not ", tests);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
+#include "tap.h"
 
 /* The whole file into a new NUL-terminated buffer; NULL on error. */
 static char *
@@ -123,6 +103,5 @@ main(int argc, char *argv[])
 	oidc_jwks_free(jwks);
 	free(disc);
 	free(keys);
-	printf("1..%d\n", tests);
-	return failures > 0;
+	return tap_done();
 }

@@ -9,39 +9,9 @@
 #include <cjose/cjose.h>
 
 #include "oidc.h"
+#include "tap.h"
 
 #define ISSUER	"https://idp.example.org"
-
-static int	tests, failures;
-
-static void
-ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-ok(int cond, const char *fmt, ...)
-{
-	va_list	ap;
-
-	tests++;
-	if (!cond)
-		failures++;
-	printf("%sok %d - ", cond ? "" : "not ", tests);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
-
-static void
-die(const char *what) __attribute__((noreturn));
-
-static void
-die(const char *what)
-{
-	printf("Bail out! %s\n", what);
-	exit(1);
-}
 
 /* A discovery document for ISSUER with member name set to raw JSON value
  * (NULL: removed). */
@@ -61,7 +31,7 @@ discovery_with(const char *name, const char *value)
 	char	*s;
 
 	if (d == NULL)
-		die("discovery template");
+		tap_bail("discovery template");
 	if (name != NULL) {
 		cJSON_DeleteItemFromObjectCaseSensitive(d, name);
 		if (value != NULL)
@@ -134,13 +104,13 @@ test_discovery(void)
 	    "missing issuer refused");
 	doc = discovery_with(NULL, NULL);
 	if (strncmp(doc, "{\"issuer\":\"" ISSUER "\"", 11 + strlen(ISSUER)))
-		die("issuer not first");
+		tap_bail("issuer not first");
 	{
 		char	*nul;
 
 		if (asprintf(&nul, "{\"issuer\":\"" ISSUER "\\u0000x\"%s",
 		    doc + 12 + strlen(ISSUER)) == -1)
-			die("asprintf");
+			tap_bail("asprintf");
 		free(doc);
 		refused(nul, ISSUER, 0, "issuer with an escaped NUL refused");
 	}
@@ -229,7 +199,7 @@ jwk_json(cjose_jwk_t *k, const char *kid, const char *extra)
 
 	if (!cjose_jwk_set_kid(k, kid, strlen(kid), &err) ||
 	    (s = cjose_jwk_to_json(k, false, &err)) == NULL)
-		die("jwk export");
+		tap_bail("jwk export");
 	j = cJSON_Parse(s);
 	free(s);
 	if (extra != NULL) {
@@ -280,7 +250,7 @@ test_jwks(void)
 	ec521 = cjose_jwk_create_EC_random(CJOSE_JWK_EC_P_521, &err);
 	oct = cjose_jwk_create_oct_random(32, &err);
 	if (!rsa || !small || !ec || !ec521 || !oct)
-		die("keys");
+		tap_bail("keys");
 
 	keys = cJSON_CreateArray();
 	cJSON_AddItemToArray(keys, jwk_json(rsa, "r1", "{\"use\":\"sig\","
@@ -413,6 +383,5 @@ main(void)
 	test_randomness();
 	test_refetch();
 	test_requests();
-	printf("1..%d\n", tests);
-	return failures > 0;
+	return tap_done();
 }

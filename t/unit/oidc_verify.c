@@ -18,46 +18,17 @@
 #include <openssl/rsa.h>
 
 #include "oidc.h"
+#include "tap.h"
 
 #define ISSUER		"https://idp.example.org"
 #define CLIENT		"spiderpig"
 #define NONCE		"n-0S6_WzA2Mj"
 #define SKEW		60
 
-static int	 tests, failures;
 static time_t	 now;
 
 static cjose_jwk_t	*rsa1, *rsa2, *ec1, *rogue;
 static struct oidc_jwks	*jwks;
-
-static void
-ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-ok(int cond, const char *fmt, ...)
-{
-	va_list	ap;
-
-	tests++;
-	if (!cond)
-		failures++;
-	printf("%sok %d - ", cond ? "" : "not ", tests);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
-
-static void
-die(const char *what) __attribute__((noreturn));
-
-static void
-die(const char *what)
-{
-	printf("Bail out! %s\n", what);
-	exit(1);
-}
 
 static char *
 b64url(const void *buf, size_t len)
@@ -67,7 +38,7 @@ b64url(const void *buf, size_t len)
 	cjose_err	 err;
 
 	if (!cjose_base64url_encode(buf, len, &out, &outlen, &err))
-		die("base64url");
+		tap_bail("base64url");
 	return out;
 }
 
@@ -79,7 +50,7 @@ raw_token(const char *hdr, const char *payload, const char *sig)
 		    strlen(payload)), *t;
 
 	if (asprintf(&t, "%s.%s.%s", h, p, sig) == -1)
-		die("asprintf");
+		tap_bail("asprintf");
 	free(h);
 	free(p);
 	return t;
@@ -99,11 +70,11 @@ sign(cjose_jwk_t *k, const char *alg, const char *kid, const cJSON *claims)
 	    !cjose_header_set(h, CJOSE_HDR_ALG, alg, &err) ||
 	    !cjose_header_set(h, "typ", "JWT", &err) ||
 	    (kid != NULL && !cjose_header_set(h, CJOSE_HDR_KID, kid, &err)))
-		die("header");
+		tap_bail("header");
 	payload = cJSON_PrintUnformatted(claims);
 	if ((jws = cjose_jws_sign(k, h, (uint8_t *)payload, strlen(payload),
 	    &err)) == NULL || !cjose_jws_export(jws, &ser, &err))
-		die(err.message);
+		tap_bail(err.message);
 	t = strdup(ser);
 	cjose_jws_release(jws);
 	cjose_header_release(h);
@@ -226,7 +197,7 @@ make_keys(void)
 	    !cjose_jwk_set_kid(rsa2, "rsa2", 4, &err) ||
 	    !cjose_jwk_set_kid(rogue, "rogue", 5, &err) ||
 	    !cjose_jwk_set_kid(ec1, "ec1", 3, &err))
-		die("key generation");
+		tap_bail("key generation");
 	mine[0] = rsa1;
 	mine[1] = rsa2;
 	mine[2] = ec1;
@@ -234,13 +205,13 @@ make_keys(void)
 	keys = cJSON_AddArrayToObject(set, "keys");
 	for (i = 0; i < 3; i++) {
 		if ((pub = cjose_jwk_to_json(mine[i], false, &err)) == NULL)
-			die("export");
+			tap_bail("export");
 		cJSON_AddItemToArray(keys, cJSON_Parse(pub));
 		free(pub);
 	}
 	text = cJSON_PrintUnformatted(set);
 	if ((jwks = oidc_jwks_parse(text, strlen(text), NULL, 0)) == NULL)
-		die("test JWKS refused");
+		tap_bail("test JWKS refused");
 	free(text);
 	cJSON_Delete(set);
 }
@@ -256,10 +227,10 @@ public_pem(cjose_jwk_t *k, size_t *len)
 	long		 n;
 
 	if (rsa == NULL || b == NULL || !PEM_write_bio_RSA_PUBKEY(b, rsa))
-		die("pem");
+		tap_bail("pem");
 	n = BIO_get_mem_data(b, &p);
 	if ((copy = malloc((size_t)n + 1)) == NULL)
-		die("malloc");
+		tap_bail("malloc");
 	memcpy(copy, p, (size_t)n);
 	copy[n] = '\0';
 	*len = (size_t)n;
@@ -359,7 +330,7 @@ test_algorithms(void)
 	    strlen(hdr), mac, &maclen);
 	sig = b64url(mac, maclen);
 	if (asprintf(&t, "%s.%s", hdr, sig) == -1)
-		die("asprintf");
+		tap_bail("asprintf");
 	is_result(verify(t), OIDC_ALG_NOT_ALLOWED,
 	    "HS256 keyed with the RSA public key refused");
 	free(hdr);
@@ -411,7 +382,7 @@ test_tampering(void)
 	dot1 = strchr(good, '.');
 	dot2 = strchr(dot1 + 1, '.');
 	if (asprintf(&t, "%.*s.%s%s", (int)(dot1 - good), good, p, dot2) == -1)
-		die("asprintf");
+		tap_bail("asprintf");
 	is_result(verify(t), OIDC_BAD_SIGNATURE, "tampered payload refused");
 	free(p);
 	free(evil);
@@ -423,16 +394,16 @@ test_tampering(void)
 	/* cjose's decoder assert()s on "A=AA": refused before it sees it. */
 	if (asprintf(&t, "%.*sA=AA", (int)(strrchr(good, '.') + 1 - good),
 	    good) == -1)
-		die("asprintf");
+		tap_bail("asprintf");
 	is_result(verify(t), OIDC_MALFORMED,
 	    "signature cjose would abort on refused");
 	if (asprintf(&t, "%sAAA", good) == -1)
-		die("asprintf");
+		tap_bail("asprintf");
 	is_result(verify(t), OIDC_MALFORMED,
 	    "signature of 4n+1 characters refused");
 
 	if (asprintf(&t, "%s.x.y", good) == -1)
-		die("asprintf");
+		tap_bail("asprintf");
 	is_result(verify(t), OIDC_MALFORMED, "five-part token refused");
 	is_result(verify(strdup("not a token")), OIDC_MALFORMED,
 	    "garbage refused");
@@ -554,6 +525,5 @@ main(void)
 	cjose_jwk_release(rsa2);
 	cjose_jwk_release(ec1);
 	cjose_jwk_release(rogue);
-	printf("1..%d\n", tests);
-	return failures > 0;
+	return tap_done();
 }

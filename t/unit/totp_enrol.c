@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "totp.h"
-#include "totp_tap.h"
+#include "tap.h"
 
 static const unsigned char rfc_secret[] = "12345678901234567890";
 

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "totp.h"
-#include "totp_tap.h"
+#include "tap.h"
 
 static const char hexkey[] =
     "000102030405060708090a0b0c0d0e0f101112131415161718191A1B1C1D1E1F";

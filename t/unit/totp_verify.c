@@ -4,7 +4,7 @@
 #include <stdio.h>
 
 #include "totp.h"
-#include "totp_tap.h"
+#include "tap.h"
 
 /* RFC 6238 appendix B, SHA1 rows; the 6-digit code is the last 6 digits. */
 static const struct {

@@ -5,17 +5,7 @@
 #include <string.h>
 
 #include "../../worker/lines.c"
-
-static int	tests, failed;
-
-static void
-ok(int cond, const char *what)
-{
-	tests++;
-	if (!cond)
-		failed++;
-	printf("%sok %d - %s\n", cond ? "" : "not ", tests, what);
-}
+#include "tap.h"
 
 static int
 esc_is(const char *in, size_t n, const char *want, const char *what)
@@ -24,7 +14,7 @@ esc_is(const char *in, size_t n, const char *want, const char *what)
 	size_t	len = copy_escape(out, in, n);
 	int	good = len == strlen(want) && memcmp(out, want, len) == 0;
 
-	ok(good, what);
+	ok(good, "%s", what);
 	if (!good)
 		printf("# got \"%.*s\"\n", (int)len, out);
 	return good;
@@ -134,6 +124,5 @@ main(void)
 	free(big);
 	free(g);
 
-	printf("1..%d\n", tests);
-	return failed != 0;
+	return tap_done();
 }
