@@ -14,7 +14,7 @@ DEBS := build-essential pkg-config libfcgi-dev libpq-dev libcjson-dev \
         libssl-dev libinih-dev libcjose-dev libjansson-dev libcurl4-openssl-dev \
         postgresql nginx openssl curl wrk \
         libdbd-pg-perl libio-socket-ssl-perl libjson-perl clang \
-        libclang-rt-14-dev liboath-dev libqrencode-dev acl
+        libclang-rt-14-dev liboath-dev libqrencode-dev libhttp-cookiejar-perl acl
 
 B := build
 LIB_SRC    := $(wildcard lib/*.c)
@@ -65,14 +65,14 @@ $(B)/t/%: t/unit/%.c $(B)/libspiderpig.a $(wildcard cgi/*.c cgi/*.h worker/*.c w
 run: deps build
 	tools/stack run state
 
-# The test OIDC provider's npm packages, exactly as locked.
-t/oidc/node_modules/.package-lock.json: t/oidc/package-lock.json
-	cd t/oidc && npm ci --no-audit --no-fund
+# The bundled OIDC provider's npm packages (make run, tests), exactly as locked.
+idp/node_modules/.package-lock.json: idp/package-lock.json
+	npm ci --prefix idp --no-audit --no-fund
 
-test: deps build t/oidc/node_modules/.package-lock.json
+test: deps build idp/node_modules/.package-lock.json
 	prove -j2 --timer t/
 
-asan: deps t/oidc/node_modules/.package-lock.json
+asan: deps idp/node_modules/.package-lock.json
 	$(MAKE) clean
 	$(MAKE) build CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer"
 	prove -j2 t/

@@ -11,8 +11,6 @@
 #include "http.h"
 #include "util.h"
 
-#define SESSION_COOKIE	"__Host-spiderpig_session"
-
 /* Tokens are base64url with an optional prefix: refuse anything else
  * before it reaches the database. */
 static int

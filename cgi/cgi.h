@@ -72,6 +72,14 @@ int		 req_query_json(struct req *, const char *sql, int nparams,
 
 /* ---- Answers (reply.c): every byte of output goes through these -------- */
 
+/* An HTML page (with the pages' Content-Security-Policy) plus optional
+ * extra header lines such as Set-Cookie. */
+void		 reply_html(struct req *, int status, const char *headers,
+		    const char *body, size_t len);
+/* A redirect (302, 303) to location plus optional extra header lines. */
+void		 reply_redirect(struct req *, int status, const char *location,
+		    const char *headers);
+
 /* A JSON answer (Cache-Control: no-store). location may be NULL. The
  * caller keeps ownership of body. */
 void		 reply_json(struct req *, int status, const cJSON *body,
@@ -153,6 +161,16 @@ int		 validate_query(const char *qs, const struct field *fields,
 		    size_t nfields, struct value *vals, char *buf,
 		    size_t bufsz, struct verr *ve);
 
+/*
+ * Validate an application/x-www-form-urlencoded body the same way (strict
+ * parser: lib/http.c); buf (at least len + HTTP_FORM_PARAMS + 1 bytes)
+ * holds the decoded strings.
+ */
+int		 validate_form(const char *body, size_t len,
+		    const struct field *fields, size_t nfields,
+		    struct value *vals, char *buf, size_t bufsz,
+		    struct verr *ve);
+
 /* Append a problem to ve (ignored once full). */
 void		 verr_add(struct verr *, const char *field, const char *fmt,
 		    ...) __attribute__((format(printf, 3, 4)));
@@ -165,6 +183,7 @@ int		 check_user_name(const char *, const char **why);
 int		 check_role(const char *, const char **why);
 int		 check_rfc3339(const char *, const char **why);
 int		 check_text(const char *, const char **why);
+int		 check_return_to(const char *, const char **why);
 
 /*
  * Replace each run of consecutive sensitive lines in the array lines with
@@ -178,11 +197,15 @@ int		 log_collapse_sensitive(cJSON *lines);
 
 typedef int	(*handler_fn)(struct req *);
 
+/* What a route's POST body must be: JSON (the API) or an HTML form. */
+enum body_kind { BODY_JSON, BODY_FORM };
+
 struct route {
 	const char	*method;
 	const char	*pattern;	/* "{id}": digits; "{name}": a user name */
 	handler_fn	 handler;
 	enum role	 role;
+	enum body_kind	 body;
 };
 
 enum route_result { ROUTE_FOUND, ROUTE_NOT_FOUND, ROUTE_BAD_METHOD };
@@ -193,6 +216,77 @@ enum route_result { ROUTE_FOUND, ROUTE_NOT_FOUND, ROUTE_BAD_METHOD };
  * r->allow lists the methods the path does accept.
  */
 enum route_result route_match(struct req *, const struct route **);
+
+/* ---- HTML (html.c): every byte of a page goes through these ----------- */
+
+/* A page being built; on out of memory it stops growing and remembers. */
+struct html {
+	char	*buf;
+	size_t	 len, cap;
+	int	 failed;
+};
+
+/* Append trusted template text (a literal of ours) as it is. */
+void		 html_raw(struct html *, const char *);
+/* THE escaping function: append text with & < > " ' escaped. */
+void		 html_escape(struct html *, const char *text);
+void		 html_int(struct html *, long long);
+void		 html_free(struct html *);	/* members only */
+
+struct session;
+/* Page head (title escaped, nav when s is an AAL2 session) and foot. */
+void		 html_begin(struct html *, const char *title,
+		    const struct session *s);
+void		 html_end(struct html *);
+/* A hidden csrf field for s. */
+void		 html_csrf(struct html *, const struct session *s);
+/* Send the page h (freed here); 500 when building it ran out of memory. */
+void		 html_send(struct req *, int status, const char *headers,
+		    struct html *h);
+/* A short page with a title and one message, e.g. an error. */
+void		 html_message(struct req *, int status, const char *headers,
+		    const char *title, const char *message);
+/* A failed database call as a page: SPxxx -> xxx with its message. */
+void		 html_db_error(struct req *, const PGresult *err);
+
+/* ---- Browser sessions (login.c) ----------------------------------------- */
+
+#define SESSION_COOKIE	"__Host-spiderpig_session"
+#define LOGIN_COOKIE	"__Host-spiderpig_login"
+
+/* The browser's session, from session_get (AAL1 or AAL2). */
+struct session {
+	long long	 id;
+	char		 user[132];
+	char		 role[16];
+	int		 aal;
+	char		 csrf[96];
+	char		 hash[68];	/* sha256 of the cookie, bytea literal */
+};
+
+/*
+ * Look up the session cookie. Returns 1 with *s filled, 0 when there is no
+ * live session, -1 after answering a database failure.
+ */
+int		 session_load(struct req *, struct session *s);
+/* 1 when the form's csrf value matches the session's (constant time). */
+int		 session_csrf_ok(const struct session *s, const char *csrf);
+/*
+ * For a POST from a page: the session (at least aal; at AAL2 its user must
+ * be REMOTE_USER), the form validated against fields (fields[0] must be
+ * "csrf") and the csrf value checked. Answers and returns -1 on failure.
+ * buf holds HTTP_FORM_MAX + HTTP_FORM_PARAMS + 1 bytes.
+ */
+int		 form_read(struct req *, struct session *s,
+		    const struct field *fields, size_t nfields,
+		    struct value *vals, char *buf, size_t bufsz, int aal);
+/* Run a statement for a page; on failure answer with an error page and
+ * return NULL. The caller PQclear()s the result. */
+PGresult	*req_exec_page(struct req *, const char *sql, int nparams,
+		    const char *const *params);
+/* The discovery and JWKS caches: call before threads start / at exit. */
+int		 login_init(void);
+void		 login_cleanup(void);
 
 /* ---- Handlers, one file per resource ----------------------------------- */
 
@@ -221,6 +315,24 @@ int	 admin_token_revoke(struct req *);
 
 int	 health_live(struct req *);			/* health.c */
 int	 health_ready(struct req *);
+
+int	 login_start(struct req *);			/* login.c */
+int	 login_callback(struct req *);
+int	 logout_post(struct req *);
+
+int	 totp_page(struct req *);			/* totp_pages.c */
+int	 totp_submit(struct req *);
+
+int	 page_dashboard(struct req *);			/* pages.c */
+int	 page_deploy(struct req *);
+int	 page_answer(struct req *);
+int	 page_rollback(struct req *);
+int	 page_cancel(struct req *);
+int	 page_tokens(struct req *);
+int	 page_token_create(struct req *);
+int	 page_token_revoke(struct req *);
+int	 page_admin(struct req *);
+int	 page_admin_action(struct req *);
 
 /* The deployment columns as one JSON object, for "SELECT ... FROM x d". */
 #define SQL_DEPLOYMENT_JSON \

@@ -141,6 +141,10 @@ main(int argc, char *argv[])
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	if (login_init() != 0) {
+		log_warn("libcurl initialisation failed");
+		goto out;
+	}
 	if (FCGX_Init() != 0) {
 		log_warn("FCGX_Init failed");
 		goto out;
@@ -209,6 +213,7 @@ main(int argc, char *argv[])
 	rc = 0;
 out:
 	free(workers);
+	login_cleanup();
 	cfg_free(cfg);
 	return rc;
 }

@@ -20,7 +20,7 @@ static void
 reply_raw(struct req *r, int status, const char *ctype, const char *headers,
     const char *body, size_t len)
 {
-	char	head[1024];
+	char	head[4096];
 	int	n;
 
 	r->status = status;
@@ -61,6 +61,39 @@ reply_json(struct req *r, int status, const cJSON *body, const char *location)
 	cJSON_free(text);
 }
 
+#define PAGE_CSP	"Content-Security-Policy: default-src 'none'; " \
+	"img-src 'self' data:; style-src 'self'; form-action 'self'; " \
+	"frame-ancestors 'none'; base-uri 'none'\r\n"
+
+void
+reply_html(struct req *r, int status, const char *headers, const char *body,
+    size_t len)
+{
+	char	hdr[2048];
+
+	if ((size_t)snprintf(hdr, sizeof(hdr), "%s%s", PAGE_CSP,
+	    headers != NULL ? headers : "") >= sizeof(hdr)) {
+		reply_problem(r, 500, NULL, "internal error: headers too long");
+		return;
+	}
+	reply_raw(r, status, "text/html; charset=utf-8", hdr, body, len);
+}
+
+void
+reply_redirect(struct req *r, int status, const char *location,
+    const char *headers)
+{
+	char	hdr[3072];
+
+	if (!http_header_safe(location) || (size_t)snprintf(hdr, sizeof(hdr),
+	    "Location: %s\r\n%s%s", location, PAGE_CSP,
+	    headers != NULL ? headers : "") >= sizeof(hdr)) {
+		reply_problem(r, 500, NULL, "internal error: bad redirect");
+		return;
+	}
+	reply_raw(r, status, NULL, hdr, NULL, 0);
+}
+
 void
 reply_empty(struct req *r, int status, const char *headers)
 {
@@ -80,6 +113,7 @@ problem_type(int status)
 	case 409: return "urn:spiderpig:problem:conflict";
 	case 413: return "urn:spiderpig:problem:body-too-large";
 	case 415: return "urn:spiderpig:problem:unsupported-media-type";
+	case 429: return "urn:spiderpig:problem:too-many-requests";
 	case 503: return "urn:spiderpig:problem:unavailable";
 	default:  return "urn:spiderpig:problem:internal";
 	}

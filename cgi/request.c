@@ -2,7 +2,9 @@
  * the role gate, the database connection, and per-request cleanup. */
 #include <poll.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <fcgiapp.h>
 #include <libpq-fe.h>
@@ -214,17 +216,65 @@ req_gate(struct req *r, const struct route *rt)
 	return 0;
 }
 
-/* POST bodies are JSON; refuse forms and text before parsing anything. */
+/* API bodies are JSON and page bodies forms: refuse anything else before
+ * parsing. JSON endpoints thereby refuse the "simple" types a foreign page
+ * can send without CORS. */
 static int
-req_check_type(struct req *r)
+req_check_type(struct req *r, const struct route *rt)
 {
 	if (strcmp(r->method, "POST") != 0 && r->bodylen == 0)
 		return 0;
 	if (r->ctype == NULL && r->bodylen == 0)
 		return 0;
+	if (rt->body == BODY_FORM) {
+		if (!http_content_type_is_form(r->ctype)) {
+			reply_problem(r, 415, NULL, "send the form as "
+			    "application/x-www-form-urlencoded (got %.80s)",
+			    r->ctype != NULL ? r->ctype : "no type");
+			return -1;
+		}
+		return 0;
+	}
 	if (!http_content_type_is_json(r->ctype)) {
 		reply_problem(r, 415, NULL, "send the body as application/json "
 		    "(got %.80s)", r->ctype != NULL ? r->ctype : "no type");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Cross-site request forgery, first line: an unsafe method is refused when
+ * the browser says it comes from another site (Sec-Fetch-Site) or names
+ * an Origin other than ours. Ours is the origin of [oidc] redirect_uri,
+ * else https:// and the Host header. Clients without these headers (curl,
+ * API tokens) pass; forms also carry the session's csrf token.
+ */
+static int
+req_check_origin(struct req *r)
+{
+	const char	*sfs, *origin, *host;
+	char		 mine[300];
+
+	if (strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0 ||
+	    strcmp(r->method, "OPTIONS") == 0)
+		return 0;
+	sfs = param(r, "HTTP_SEC_FETCH_SITE");
+	if (sfs != NULL && strcasecmp(sfs, "cross-site") == 0) {
+		reply_problem(r, 403, NULL, "cross-site request refused");
+		return -1;
+	}
+	if ((origin = param(r, "HTTP_ORIGIN")) == NULL)
+		return 0;
+	if (r->cfg->oidc_origin != NULL)
+		snprintf(mine, sizeof(mine), "%s", r->cfg->oidc_origin);
+	else if ((host = param(r, "HTTP_HOST")) != NULL)
+		snprintf(mine, sizeof(mine), "https://%s", host);
+	else
+		mine[0] = '\0';
+	if (strcasecmp(origin, mine) != 0) {
+		reply_problem(r, 403, NULL, "cross-origin request refused "
+		    "(Origin %.100s)", origin);
 		return -1;
 	}
 	return 0;
@@ -259,9 +309,9 @@ req_serve(FCGX_Request *fr, const struct cfg *cfg, PGconn **dbp)
 	case ROUTE_FOUND:
 		break;
 	}
-	if (req_gate(&r, rt) != 0)
+	if (req_gate(&r, rt) != 0 || req_check_origin(&r) != 0)
 		goto done;
-	if (req_read_body(&r) != 0 || req_check_type(&r) != 0)
+	if (req_read_body(&r) != 0 || req_check_type(&r, rt) != 0)
 		goto done;
 	rt->handler(&r);
 done:

@@ -382,6 +382,25 @@ has_escaped_nul(const char *s, size_t len)
 	return 0;
 }
 
+/* A same-site path to return to after login: one leading '/', no "//" or
+ * "/\\" (another host), printable ASCII only. */
+int
+check_return_to(const char *s, const char **why)
+{
+	const char	*p;
+
+	if (s[0] != '/' || s[1] == '/' || s[1] == '\\') {
+		*why = "must be a path starting with a single /";
+		return -1;
+	}
+	for (p = s; *p != '\0'; p++)
+		if (*p <= 0x20 || *p >= 0x7f || *p == '\\') {
+			*why = "must be printable ASCII without spaces";
+			return -1;
+		}
+	return 0;
+}
+
 int
 validate_json(const char *body, size_t len, const struct field *fields,
     size_t nfields, struct value *vals, cJSON **root, struct verr *ve)
@@ -488,36 +507,29 @@ fail:
 	return -1;
 }
 
-int
-validate_query(const char *qs, const struct field *fields, size_t nfields,
-    struct value *vals, char *buf, size_t bufsz, struct verr *ve)
+/* Validate n decoded parameters (a query or a form) against fields. */
+static int
+validate_params(const struct http_param *p, int n, const struct field *fields,
+    size_t nfields, struct value *vals, struct verr *ve)
 {
-	struct http_param	 p[HTTP_QUERY_PARAMS];
 	const struct field	*f;
-	const char		*why, *errstr;
+	const char		*errstr;
 	size_t			 i;
-	int			 n, k;
+	int			 k;
 
-	memset(ve, 0, sizeof(*ve));
-	memset(vals, 0, nfields * sizeof(*vals));
-	n = http_query_parse(qs, p, HTTP_QUERY_PARAMS, buf, bufsz, &why);
-	if (n < 0) {
-		verr_add(ve, NULL, "%s", why);
-		return -1;
-	}
 	for (k = 0; k < n; k++) {
 		if (!http_text_valid(p[k].key, strlen(p[k].key)) ||
 		    !http_text_valid(p[k].val, strlen(p[k].val))) {
-			verr_add(ve, NULL, "query parameters must be UTF-8");
+			verr_add(ve, NULL, "parameters must be UTF-8");
 			continue;
 		}
 		if ((f = field_find(fields, nfields, p[k].key, &i)) == NULL) {
-			verr_add(ve, p[k].key, "unknown query parameter "
+			verr_add(ve, p[k].key, "unknown parameter "
 			    "\"%.100s\"", p[k].key);
 			continue;
 		}
 		if (vals[i].s != NULL) {
-			verr_add(ve, f->name, "query parameter %s is given "
+			verr_add(ve, f->name, "parameter %s is given "
 			    "twice", f->name);
 			continue;
 		}
@@ -566,4 +578,45 @@ validate_query(const char *qs, const struct field *fields, size_t nfields,
 		return -1;
 	}
 	return 0;
+}
+
+int
+validate_query(const char *qs, const struct field *fields, size_t nfields,
+    struct value *vals, char *buf, size_t bufsz, struct verr *ve)
+{
+	struct http_param	 p[HTTP_QUERY_PARAMS];
+	const char		*why;
+	int			 n;
+
+	memset(ve, 0, sizeof(*ve));
+	memset(vals, 0, nfields * sizeof(*vals));
+	n = http_query_parse(qs, p, HTTP_QUERY_PARAMS, buf, bufsz, &why);
+	if (n < 0) {
+		verr_add(ve, NULL, "%s", why);
+		return -1;
+	}
+	return validate_params(p, n, fields, nfields, vals, ve);
+}
+
+int
+validate_form(const char *body, size_t len, const struct field *fields,
+    size_t nfields, struct value *vals, char *buf, size_t bufsz,
+    struct verr *ve)
+{
+	struct http_param	 p[HTTP_FORM_PARAMS];
+	const char		*why;
+	int			 n, m, k;
+
+	memset(ve, 0, sizeof(*ve));
+	memset(vals, 0, nfields * sizeof(*vals));
+	n = http_form_parse(body, len, p, HTTP_FORM_PARAMS, buf, bufsz, &why);
+	if (n < 0) {
+		verr_add(ve, NULL, "%s", why);
+		return -1;
+	}
+	/* A form's empty input means "not given". */
+	for (k = 0, m = 0; k < n; k++)
+		if (p[k].val[0] != '\0')
+			p[m++] = p[k];
+	return validate_params(p, m, fields, nfields, vals, ve);
 }

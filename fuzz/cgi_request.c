@@ -1,7 +1,7 @@
 /*
  * cgi_request.c: libFuzzer harness for every parser of outside input in the
- * FastCGI app: JSON bodies validated by table, query strings, patches,
- * route paths, and the sensitive-line collapsing. The first input byte
+ * FastCGI app: JSON bodies validated by table, query strings, HTML form
+ * bodies, patches, route paths, and the sensitive-line collapsing. The first input byte
  * picks the target, the rest is the input.
  *
  * libFuzzer: `tools/fuzz cgi_request` (builds with -DSPIDERPIG_LIBFUZZER).
@@ -29,6 +29,11 @@ STUB(admin_freeze) STUB(admin_unfreeze) STUB(admin_user_set)
 STUB(admin_user_ban) STUB(admin_user_unban) STUB(admin_user_logout)
 STUB(admin_logout_all) STUB(admin_queue_move) STUB(admin_token_revoke)
 STUB(health_live) STUB(health_ready)
+STUB(login_start) STUB(login_callback) STUB(logout_post) STUB(totp_page)
+STUB(totp_submit) STUB(page_dashboard) STUB(page_deploy) STUB(page_answer)
+STUB(page_rollback) STUB(page_cancel) STUB(page_tokens)
+STUB(page_token_create) STUB(page_token_revoke) STUB(page_admin)
+STUB(page_admin_action)
 
 /* The same tables the handlers use. */
 static const struct field fz_enqueue[] = {
@@ -48,6 +53,14 @@ static const struct field fz_query[] = {
 	{ "limit",     FT_INTEGER, 0, 1, 5000, 0, NULL, NULL },
 	{ "after",     FT_INTEGER, 0, 0, 9007199254740991LL, 0, NULL, NULL },
 	{ "sensitive", FT_BOOL,    0, 0, 1, 0, NULL, NULL },
+	{ "name",      FT_STRING,  0, 1, 128, 0, check_user_name, NULL },
+};
+
+/* A page form's table (pages.c, totp_pages.c). */
+static const struct field fz_form[] = {
+	{ "csrf",      FT_STRING,  1, 1, 128, 0, NULL, NULL },
+	{ "return_to", FT_STRING,  0, 1, 400, 0, check_return_to, NULL },
+	{ "days",      FT_INTEGER, 0, 1, 366, 0, NULL, NULL },
 	{ "name",      FT_STRING,  0, 1, 128, 0, check_user_name, NULL },
 };
 
@@ -83,6 +96,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct req		 r;
 	const struct route	*rt;
 	char			 qbuf[HTTP_QUERY_MAX + HTTP_QUERY_PARAMS + 1];
+	static char		 fbuf[HTTP_FORM_MAX + HTTP_FORM_PARAMS + 1];
 	char			*s;
 	const char		*why;
 	cJSON			*doc;
@@ -131,7 +145,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		break;
 	default:
+		/* Form bodies may hold anything but NUL, like request bodies. */
+		if (strlen(s) == len && validate_form(s, len, fz_form, 4, v,
+		    fbuf, sizeof(fbuf), &ve) == 0 && v[1].present &&
+		    (v[1].s[0] != '/' || v[1].s[1] == '/'))
+			abort();	/* a return_to must be a same-site path */
 		if (strlen(s) == len) {
+			(void)http_content_type_is_form(s);
 			(void)check_rfc3339(s, &why);
 			(void)check_user_name(s, &why);
 			(void)check_text(s, &why);

@@ -1,12 +1,15 @@
 /* cfg.c: load spiderpig.ini with libinih; stage argv arrays are JSON. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cjson/cJSON.h>
 #include <ini.h>
 
 #include "cfg.h"
+#include "totp.h"
 #include "util.h"
 
 static const char *stage_names[STAGE__COUNT] = {
@@ -102,6 +105,155 @@ cfg_str(char **dst, const char *v)
 	return (*dst = strdup(v)) == NULL ? -1 : 0;
 }
 
+/* Split a comma-separated group list into v (trimmed, non-empty items). */
+static int
+cfg_groups(const char *value, char **v, size_t *n)
+{
+	const char	*p = value, *e;
+	size_t		 len;
+
+	while (*n > 0)
+		free(v[--*n]);
+	while (*p != '\0') {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '\0')
+			break;
+		for (e = p; *e != '\0' && *e != ','; e++)
+			;
+		len = (size_t)(e - p);
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (*n == CFG_MAX_GROUPS || (v[*n] = strndup(p, len)) == NULL)
+			return -1;
+		(*n)++;
+		p = e;
+	}
+	return 0;
+}
+
+static int
+cfg_bool(const char *v, int *out)
+{
+	if (strcmp(v, "true") == 0 || strcmp(v, "yes") == 0 ||
+	    strcmp(v, "1") == 0)
+		*out = 1;
+	else if (strcmp(v, "false") == 0 || strcmp(v, "no") == 0 ||
+	    strcmp(v, "0") == 0)
+		*out = 0;
+	else
+		return -1;
+	return 0;
+}
+
+/* The [oidc] keys; 1 to go on, 0 for an error, -1 for an unknown key. */
+static int
+cfg_oidc(struct cfg *c, const char *name, const char *value)
+{
+	if (strcmp(name, "issuer") == 0)
+		return cfg_str(&c->oidc_issuer, value) == 0;
+	if (strcmp(name, "client_id") == 0)
+		return cfg_str(&c->oidc_client_id, value) == 0;
+	if (strcmp(name, "client_secret") == 0)
+		return cfg_str(&c->oidc_client_secret, value) == 0;
+	if (strcmp(name, "redirect_uri") == 0)
+		return cfg_str(&c->oidc_redirect_uri, value) == 0;
+	if (strcmp(name, "username_claim") == 0)
+		return cfg_str(&c->oidc_username_claim, value) == 0;
+	if (strcmp(name, "groups_claim") == 0)
+		return cfg_str(&c->oidc_groups_claim, value) == 0;
+	if (strcmp(name, "deployer_groups") == 0)
+		return cfg_groups(value, c->oidc_deployer_groups,
+		    &c->oidc_ndeployer_groups) == 0;
+	if (strcmp(name, "admin_groups") == 0)
+		return cfg_groups(value, c->oidc_admin_groups,
+		    &c->oidc_nadmin_groups) == 0;
+	if (strcmp(name, "allow_http_loopback") == 0)
+		return cfg_bool(value, &c->oidc_allow_http_loopback) == 0;
+	return -1;
+}
+
+/*
+ * The origin (scheme://host[:port], lower case, default port left out) of
+ * an absolute http(s) URL, as browsers send it in Origin; NULL when url is
+ * not one.
+ */
+static char *
+cfg_origin(const char *url)
+{
+	const char	*h, *e;
+	char		*o;
+	size_t		 i, len;
+	int		 https;
+
+	if (strncasecmp(url, "https://", 8) == 0) {
+		https = 1;
+		h = url + 8;
+	} else if (strncasecmp(url, "http://", 7) == 0) {
+		https = 0;
+		h = url + 7;
+	} else
+		return NULL;
+	e = h + strcspn(h, "/?#");
+	if (e == h || memchr(h, '@', (size_t)(e - h)) != NULL)
+		return NULL;
+	len = (size_t)(e - h);
+	if (https && len > 4 && memcmp(e - 4, ":443", 4) == 0)
+		len -= 4;
+	else if (!https && len > 3 && memcmp(e - 3, ":80", 3) == 0)
+		len -= 3;
+	if (asprintf(&o, "%s://%.*s", https ? "https" : "http", (int)len,
+	    h) == -1)
+		return NULL;
+	for (i = 0; o[i] != '\0'; i++)
+		o[i] = (char)tolower((unsigned char)o[i]);
+	return o;
+}
+
+/* After parsing: [oidc] complete and consistent, with a [totp] key. */
+static int
+cfg_check_oidc(struct cfg *c, char *err, size_t errsz)
+{
+	int	any = c->oidc_issuer != NULL || c->oidc_client_id != NULL ||
+		    c->oidc_client_secret != NULL ||
+		    c->oidc_redirect_uri != NULL;
+
+	if (!any)
+		return 0;
+	if (c->oidc_issuer == NULL || c->oidc_client_id == NULL ||
+	    c->oidc_client_secret == NULL || c->oidc_redirect_uri == NULL) {
+		snprintf(err, errsz, "[oidc] needs issuer, client_id, "
+		    "client_secret and redirect_uri");
+		return -1;
+	}
+	if ((c->oidc_origin = cfg_origin(c->oidc_redirect_uri)) == NULL ||
+	    (strncmp(c->oidc_origin, "https://", 8) != 0 &&
+	    !c->oidc_allow_http_loopback)) {
+		snprintf(err, errsz, "[oidc] redirect_uri must be an https:// "
+		    "URL");
+		return -1;
+	}
+	if (!c->totp_key_set) {
+		snprintf(err, errsz, "[oidc] needs a [totp] key");
+		return -1;
+	}
+	if (c->oidc_ndeployer_groups == 0 && c->oidc_nadmin_groups == 0) {
+		snprintf(err, errsz, "[oidc] needs deployer_groups or "
+		    "admin_groups");
+		return -1;
+	}
+	if (c->oidc_username_claim == NULL &&
+	    (c->oidc_username_claim = strdup("preferred_username")) == NULL)
+		return -1;
+	if (c->oidc_groups_claim == NULL &&
+	    (c->oidc_groups_claim = strdup("groups")) == NULL)
+		return -1;
+	if (c->totp_issuer == NULL &&
+	    (c->totp_issuer = strdup("spiderpig")) == NULL)
+		return -1;
+	return 0;
+}
+
 /* libinih callback: 1 to go on, 0 to report an error on this line. */
 static int
 cfg_handler(void *user, const char *section, const char *name,
@@ -143,6 +295,21 @@ cfg_handler(void *user, const char *section, const char *name,
 				return 0;
 			return (c->env[c->nenv++] = strdup(value)) != NULL;
 		}
+	} else if (strcmp(section, "oidc") == 0) {
+		if ((st = cfg_oidc(c, name, value)) != -1)
+			return st;
+	} else if (strcmp(section, "totp") == 0) {
+		if (strcmp(name, "key") == 0) {
+			c->totp_key_set = totp_key_parse(value, c->totp_key) ==
+			    TOTP_OK;
+			if (!c->totp_key_set)
+				snprintf(p->err, p->errsz, "[totp] key must be "
+				    "64 hex digits");
+			p->failed = !c->totp_key_set;
+			return c->totp_key_set;
+		}
+		if (strcmp(name, "issuer") == 0)
+			return cfg_str(&c->totp_issuer, value) == 0;
 	} else if (strncmp(section, "stage ", 6) == 0 &&
 	    (st = cfg_stage_from_name(section + 6)) != -1) {
 		struct cfg_command *cmd = &c->stages[st];
@@ -168,6 +335,7 @@ cfg_load(const char *path, char *err, size_t errsz)
 {
 	struct cfg_parse	 p;
 	struct cfg		*c;
+	char			 why_oidc[128];
 	int			 line, i;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
@@ -207,6 +375,10 @@ cfg_load(const char *path, char *err, size_t errsz)
 		    "heartbeat_interval", path);
 		goto fail;
 	}
+	if (cfg_check_oidc(c, why_oidc, sizeof(why_oidc)) != 0) {
+		snprintf(err, errsz, "%s: %s", path, why_oidc);
+		goto fail;
+	}
 	return c;
 fail:
 	cfg_free(c);
@@ -231,5 +403,18 @@ cfg_free(struct cfg *c)
 		cfg_argv_free(c->stages[i].argv);
 		cfg_argv_free(c->stages[i].rollback);
 	}
+	free(c->oidc_issuer);
+	free(c->oidc_client_id);
+	free(c->oidc_client_secret);
+	free(c->oidc_redirect_uri);
+	free(c->oidc_origin);
+	free(c->oidc_username_claim);
+	free(c->oidc_groups_claim);
+	for (i = 0; i < c->oidc_ndeployer_groups; i++)
+		free(c->oidc_deployer_groups[i]);
+	for (i = 0; i < c->oidc_nadmin_groups; i++)
+		free(c->oidc_admin_groups[i]);
+	free(c->totp_issuer);
+	explicit_bzero(c->totp_key, sizeof(c->totp_key));
 	free(c);
 }

@@ -7,6 +7,8 @@
 #define CFG_MAX_MASKS   32
 #define CFG_MAX_ENV     32
 #define CFG_MAX_ARGV    64
+#define CFG_MAX_GROUPS  16
+#define CFG_KEY_LEN     32		/* [totp] key: AES-256 */
 
 enum cfg_stage {
 	STAGE_MERGE,
@@ -43,6 +45,25 @@ struct cfg {
 	size_t   nenv;
 
 	struct cfg_command stages[STAGE__COUNT];
+
+	/* [oidc]: browser login; oidc_issuer NULL = login not configured. */
+	char    *oidc_issuer;
+	char    *oidc_client_id;
+	char    *oidc_client_secret;
+	char    *oidc_redirect_uri;
+	char    *oidc_origin;		/* scheme://host[:port] of redirect_uri */
+	char    *oidc_username_claim;
+	char    *oidc_groups_claim;
+	char    *oidc_deployer_groups[CFG_MAX_GROUPS];
+	size_t   oidc_ndeployer_groups;
+	char    *oidc_admin_groups[CFG_MAX_GROUPS];
+	size_t   oidc_nadmin_groups;
+	int      oidc_allow_http_loopback;
+
+	/* [totp]: the sealing key (never in the database) and the label. */
+	unsigned char totp_key[CFG_KEY_LEN];
+	int      totp_key_set;
+	char    *totp_issuer;
 };
 
 /*

@@ -11,6 +11,8 @@ http_status_text(int status)
 	switch (status) {
 	case 200: return "OK";
 	case 201: return "Created";
+	case 302: return "Found";
+	case 303: return "See Other";
 	case 204: return "No Content";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
@@ -21,6 +23,8 @@ http_status_text(int status)
 	case 411: return "Length Required";
 	case 413: return "Content Too Large";
 	case 415: return "Unsupported Media Type";
+	case 429: return "Too Many Requests";
+	case 502: return "Bad Gateway";
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
 	default:  return "Unknown";
@@ -39,36 +43,43 @@ hexval(int c)
 	return -1;
 }
 
-int
-http_query_parse(const char *qs, struct http_param *out, size_t max,
-    char *buf, size_t bufsz, const char **why)
+/*
+ * The application/x-www-form-urlencoded grammar shared by query strings and
+ * form bodies: s (len bytes) into at most max parameters decoded into buf.
+ * strict (forms) also refuses a key without '=' and an empty key.
+ */
+static int
+urlencoded_parse(const char *s, size_t len, size_t limit, int strict,
+    struct http_param *out, size_t max, char *buf, size_t bufsz,
+    const char **why)
 {
-	size_t		 n = 0, o = 0, len;
-	const char	*p;
+	size_t		 n = 0, o = 0;
+	const char	*p, *end;
 	int		 hi, lo, c, in_value;
 
 	*why = NULL;
-	if (qs == NULL)
+	if (s == NULL)
 		return 0;
-	len = strlen(qs);
-	if (len > HTTP_QUERY_MAX || len + max + 1 > bufsz) {
-		*why = "query string too long";
+	if (len > limit || len + max + 1 > bufsz) {
+		*why = strict ? "form too long" : "query string too long";
 		return -1;
 	}
-	p = qs;
-	while (*p != '\0') {
+	p = s;
+	end = s + len;
+	while (p < end) {
 		if (*p == '&') {
 			p++;
 			continue;
 		}
 		if (n == max) {
-			*why = "too many query parameters";
+			*why = strict ? "too many form fields" :
+			    "too many query parameters";
 			return -1;
 		}
 		out[n].key = buf + o;
 		out[n].val = NULL;
 		in_value = 0;
-		for (; *p != '\0' && *p != '&'; p++) {
+		for (; p < end && *p != '&'; p++) {
 			c = (unsigned char)*p;
 			if (c == '=' && !in_value) {
 				buf[o++] = '\0';
@@ -79,26 +90,69 @@ http_query_parse(const char *qs, struct http_param *out, size_t max,
 			if (c == '+')
 				c = ' ';
 			else if (c == '%') {
-				if ((hi = hexval(p[1])) < 0 ||
+				if (end - p < 3 || (hi = hexval(p[1])) < 0 ||
 				    (lo = hexval(p[2])) < 0) {
-					*why = "bad %-escape in query string";
+					*why = "bad %-escape";
 					return -1;
 				}
 				c = hi * 16 + lo;
 				p += 2;
-				if (c == 0) {
-					*why = "NUL byte in query string";
-					return -1;
-				}
+			}
+			if (c == 0) {
+				*why = "NUL byte in parameters";
+				return -1;
 			}
 			buf[o++] = (char)c;
 		}
 		buf[o++] = '\0';
-		if (out[n].val == NULL)
+		if (out[n].val == NULL) {
+			if (strict) {
+				*why = "a form field without '='";
+				return -1;
+			}
 			out[n].val = buf + o - 1;	/* the key's NUL: "" */
+		}
+		if (strict && out[n].key[0] == '\0') {
+			*why = "a form field without a name";
+			return -1;
+		}
 		n++;
 	}
 	return (int)n;
+}
+
+int
+http_query_parse(const char *qs, struct http_param *out, size_t max,
+    char *buf, size_t bufsz, const char **why)
+{
+	return urlencoded_parse(qs, qs != NULL ? strlen(qs) : 0,
+	    HTTP_QUERY_MAX, 0, out, max, buf, bufsz, why);
+}
+
+int
+http_form_parse(const char *body, size_t len, struct http_param *out,
+    size_t max, char *buf, size_t bufsz, const char **why)
+{
+	return urlencoded_parse(body, len, HTTP_FORM_MAX, 1, out, max, buf,
+	    bufsz, why);
+}
+
+int
+http_content_type_is_form(const char *ctype)
+{
+	static const char form[] = "application/x-www-form-urlencoded";
+	size_t		  n = sizeof(form) - 1;
+
+	if (ctype == NULL)
+		return 0;
+	while (*ctype == ' ' || *ctype == '\t')
+		ctype++;
+	if (strncasecmp(ctype, form, n) != 0)
+		return 0;
+	ctype += n;
+	while (*ctype == ' ' || *ctype == '\t')
+		ctype++;
+	return *ctype == '\0' || *ctype == ';';
 }
 
 int

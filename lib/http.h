@@ -9,6 +9,8 @@
 #define HTTP_QUERY_MAX		2048
 #define HTTP_QUERY_PARAMS	16
 #define HTTP_TOKEN_MAX		512
+#define HTTP_FORM_MAX		8192	/* an HTML form body */
+#define HTTP_FORM_PARAMS	16
 
 /* One decoded query parameter; both strings point into the caller's buffer. */
 struct http_param {
@@ -29,6 +31,18 @@ const char	*http_status_text(int status);
  */
 int		 http_query_parse(const char *qs, struct http_param *out,
 		    size_t max, char *buf, size_t bufsz, const char **why);
+
+/*
+ * The same for an application/x-www-form-urlencoded body of len bytes (at
+ * most HTTP_FORM_MAX; buf at least len + max + 1 bytes), strictly: every
+ * field needs a non-empty name and '='.
+ */
+int		 http_form_parse(const char *body, size_t len,
+		    struct http_param *out, size_t max, char *buf, size_t bufsz,
+		    const char **why);
+
+/* 1 when a Content-Type value is application/x-www-form-urlencoded. */
+int		 http_content_type_is_form(const char *ctype);
 
 /* 1 when a Content-Type value names JSON ("application/json", optionally
  * with parameters such as "; charset=utf-8"), else 0. */

@@ -48,6 +48,24 @@ main(void)
 	ok(http_query_parse(NULL, p, HTTP_QUERY_PARAMS, buf, sizeof(buf),
 	    &why) == 0, "NULL is empty");
 
+	n = http_form_parse("csrf=abc&code=123456&return_to=%2Ftokens", 40, p,
+	    HTTP_FORM_PARAMS, buf, sizeof(buf), &why);
+	ok(n == 3 && strcmp(p[2].val, "/tokens") == 0, "form parsed");
+	ok(http_form_parse("csrf", 4, p, HTTP_FORM_PARAMS, buf, sizeof(buf),
+	    &why) == -1, "form field without '=' refused");
+	ok(http_form_parse("=x", 2, p, HTTP_FORM_PARAMS, buf, sizeof(buf),
+	    &why) == -1, "form field without a name refused");
+	ok(http_form_parse("a=%zz", 5, p, HTTP_FORM_PARAMS, buf, sizeof(buf),
+	    &why) == -1, "bad escape in a form refused");
+	ok(http_form_parse("a=%2", 4, p, HTTP_FORM_PARAMS, buf, sizeof(buf),
+	    &why) == -1, "escape cut by the end of the body refused");
+	ok(http_form_parse("a=1&b=%00", 9, p, HTTP_FORM_PARAMS, buf,
+	    sizeof(buf), &why) == -1, "NUL in a form refused");
+	ok(http_content_type_is_form("application/x-www-form-urlencoded; "
+	    "charset=utf-8") && !http_content_type_is_form("text/plain") &&
+	    !http_content_type_is_form("application/x-www-form-urlencodedx"),
+	    "form content type");
+
 	v = http_cookie_get("a=1; __Host-spiderpig_session=tok123; b=2",
 	    "__Host-spiderpig_session", &len);
 	ok(v != NULL && len == 6 && strncmp(v, "tok123", 6) == 0, "cookie found");

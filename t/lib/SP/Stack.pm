@@ -10,6 +10,12 @@ package SP::Stack;
 #   new(nginx_conf => 'location ... { root @DIR@; }') lines added to the TLS
 #       server (nginx.d/test.conf; @DIR@ becomes the stack's folder)
 #   worker => {env => [...], mask => [...]} add to the template's env/mask
+#   oidc => 1: browser login through the bundled provider (idp/provider.js,
+#       started by tools/stack on a free port); oidc => {issuer => URL,
+#       client_secret => S} another provider (t/badidp). Either way the
+#       site is https://127.0.0.1:PORT (SPIDERPIG_HOST) and the [oidc] and
+#       [totp] sections are live; without oidc the [oidc] section is removed
+#       (the login pages answer 503). $s->oidc_issuer, $s->oidc_secret.
 #   $s->http_url, $s->port('https'|'http'|'demo_test'|...|'pg'),
 #   $s->conninfo([user]), $s->dbh, $s->token(user[, label]), $s->repo,
 #   $s->stack(CMD, ARGS) (tools/stack CMD DIR ARGS), $s->worker_pids,
@@ -61,7 +67,7 @@ $SIG{INT} = $SIG{TERM} = sub { exit 130 } unless $SIG{INT};
 
 sub new {
     my ($class, %opt) = @_;
-    my %known = map { $_ => 1 } qw(workers nginx stages worker settings env nginx_conf);
+    my %known = map { $_ => 1 } qw(workers nginx stages worker settings env nginx_conf oidc);
     for (keys %opt) { croak "SP::Stack: unknown option '$_'" unless $known{$_} }
     my $self = bless {
         opt     => \%opt,
@@ -76,7 +82,10 @@ sub new {
     $LIVE{"$self"} = $self;
     weaken($LIVE{"$self"});
 
-    my @ports = free_ports(5);
+    my $oidc = $opt{oidc};
+    croak "SP::Stack: oidc => 1 or {issuer => ..., client_secret => ...}"
+        if ref $oidc && (ref $oidc ne 'HASH' || !$oidc->{issuer} || !$oidc->{client_secret});
+    my @ports = free_ports(6);
     $self->{port} = {
         https => $ports[0], http => $ports[1], demo_test => $ports[2],
         demo_canary => $ports[3], demo_production => $ports[4],
@@ -87,6 +96,8 @@ sub new {
         SPIDERPIG_DEMO_TEST_PORT => $ports[2], SPIDERPIG_DEMO_CANARY_PORT => $ports[3],
         SPIDERPIG_DEMO_PRODUCTION_PORT => $ports[4], SPIDERPIG_PG_PORT => 5439,
         SPIDERPIG_INITDB_CACHE => $CACHE, SPIDERPIG_PG_FAST => 1,
+        $oidc ? (SPIDERPIG_HOST => '127.0.0.1', SPIDERPIG_IDP_PORT => $ports[5],
+            SPIDERPIG_IDP_LIFETIME => 900) : (),
         %{ $opt{env} // {} },
     );
     $self->{env} = \%env;
@@ -97,6 +108,12 @@ sub new {
         if (defined $opt{nginx_conf}) {
             (my $conf = $opt{nginx_conf}) =~ s/\@DIR\@/$self->{dir}/g;
             $self->_write_as_app("$self->{dir}/nginx.d/test.conf", $conf);
+        }
+        if ($oidc && !ref $oidc) {
+            $self->{oidc_issuer} = "http://127.0.0.1:$ports[5]";
+            $self->stack('start', 'idp');
+        } elsif ($oidc) {
+            $self->{oidc_issuer} = $oidc->{issuer};
         }
         $self->start_postgres;
         $self->_apply_settings($opt{settings}) if $opt{settings};
@@ -143,6 +160,14 @@ sub free_ports {
 }
 
 sub dir      { $_[0]{dir} }
+sub oidc_issuer { $_[0]{oidc_issuer} }
+sub oidc_secret {
+    my ($self) = @_;
+    return $self->{opt}{oidc}{client_secret} if ref $self->{opt}{oidc};
+    open(my $fh, '<', "$self->{dir}/oidc.secret") or die "oidc.secret: $!";
+    chomp(my $v = <$fh>);
+    return $v;
+}
 sub ini_path { "$_[0]{dir}/spiderpig.ini" }
 sub base_url { "https://127.0.0.1:$_[0]{port}{https}" }
 sub http_url { "http://127.0.0.1:$_[0]{port}{http}" }
@@ -211,7 +236,12 @@ sub _override_ini {
         my $v = $worker->{$k};
         push @{ $set{worker} }, [ $k, ref $v eq 'ARRAY' ? $v : [$v] ];
     }
-    return unless %set;
+    my $oidc = $self->{opt}{oidc};
+    if (ref $oidc) {
+        push @{ $set{oidc} }, [ issuer => [ $oidc->{issuer} ] ],
+            [ client_secret => [ $oidc->{client_secret} ] ];
+    }
+    my %drop = $oidc ? () : (oidc => 1);
 
     my $path = $self->ini_path;
     open(my $in, '<', $path) or die "$path: $!";
@@ -229,6 +259,9 @@ sub _override_ini {
         if ($line =~ /^\[([^\]]+)\]/) {
             $flush->();
             $section = $1;
+            next if $drop{$section};
+        } elsif (defined $section && $drop{$section}) {
+            next;
         } elsif (defined $section && $set{$section} && $line =~ /^(\w+)\s*=/) {
             my $key = $1;
             next if $key ne 'env' && $key ne 'mask'

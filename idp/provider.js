@@ -1,11 +1,12 @@
-// provider.js: a loopback OpenID Provider for spiderpig's tests.
+// provider.js: a loopback OpenID Provider for `make run` and the tests
+// (tools/stack starts it as the "idp" component; SP::Stack with oidc => 1).
 //
-// oidc-provider 8 (pinned in package-lock.json; `npm ci` in this folder),
+// oidc-provider 8 (pinned in package-lock.json; `npm ci --prefix idp`),
 // in-memory store, one static client, PKCE S256 required, the library's
 // development login and consent pages. Listens on 127.0.0.1 only.
 //
 //   OIDC_CLIENT_SECRET=s3cret OIDC_REDIRECT_URIS=http://127.0.0.1:8080/cb \
-//     node t/oidc/provider.js [PORT]
+//     node idp/provider.js [PORT]
 //
 // PORT (argument, else $OIDC_PORT, else 0 = any free port). The issuer is
 // http://127.0.0.1:PORT; once listening it prints "READY <issuer>" on
