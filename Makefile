@@ -14,7 +14,7 @@ DEBS := build-essential pkg-config libfcgi-dev libpq-dev libcjson-dev \
         libssl-dev libinih-dev libcjose-dev libjansson-dev libcurl4-openssl-dev \
         postgresql nginx openssl curl wrk \
         libdbd-pg-perl libio-socket-ssl-perl libjson-perl clang \
-        libclang-rt-14-dev liboath-dev libqrencode-dev libhttp-cookiejar-perl acl
+        libclang-rt-14-dev liboath-dev libqrencode-dev acl chromium
 
 B := build
 LIB_SRC    := $(wildcard lib/*.c)
@@ -62,17 +62,25 @@ $(B)/t/%: t/unit/%.c $(B)/libspiderpig.a $(wildcard cgi/*.c cgi/*.h worker/*.c w
 	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(B)/libspiderpig.a $(PKG_LIBS) $(LDLIBS)
 
 # The whole stack on https://localhost:8443 until Ctrl-C.
-run: deps build
+run: deps build idp/node_modules/.package-lock.json
 	tools/stack run state
 
 # The bundled OIDC provider's npm packages (make run, tests), exactly as locked.
 idp/node_modules/.package-lock.json: idp/package-lock.json
 	npm ci --prefix idp --no-audit --no-fund
 
-test: deps build idp/node_modules/.package-lock.json
+# The browser tests' npm packages: playwright-core only, driving Debian's
+# chromium (it never downloads a browser).
+t/browser/node_modules/.package-lock.json: t/browser/package-lock.json
+	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix t/browser --no-audit --no-fund
+
+NPM_STAMPS := idp/node_modules/.package-lock.json \
+              t/browser/node_modules/.package-lock.json
+
+test: deps build $(NPM_STAMPS)
 	prove -j2 --timer t/
 
-asan: deps idp/node_modules/.package-lock.json
+asan: deps $(NPM_STAMPS)
 	$(MAKE) clean
 	$(MAKE) build CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer"
 	prove -j2 t/

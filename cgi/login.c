@@ -42,7 +42,8 @@ static struct {
 	char		*jwks;		/* JSON text; NULL: fetch first */
 	size_t		 jwks_len;
 	time_t		 jwks_at;	/* last fetch attempt */
-} cache = { PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, NULL, 0, 0 };
+	char		*jwks_uri;	/* where jwks came from */
+} cache = { PTHREAD_MUTEX_INITIALIZER, NULL, 0, 0, NULL, 0, 0, NULL };
 
 int
 login_init(void)
@@ -56,7 +57,8 @@ login_cleanup(void)
 	pthread_mutex_lock(&cache.mu);
 	free(cache.discovery);
 	free(cache.jwks);
-	cache.discovery = cache.jwks = NULL;
+	free(cache.jwks_uri);
+	cache.discovery = cache.jwks = cache.jwks_uri = NULL;
 	pthread_mutex_unlock(&cache.mu);
 }
 
@@ -66,8 +68,9 @@ provider_flags(const struct cfg *cfg)
 	return cfg->oidc_allow_http_loopback ? OIDC_ALLOW_LOOPBACK_HTTP : 0;
 }
 
-/* Forget the discovery document (and keys) after the provider failed us,
- * so the next login fetches them again. */
+/* Forget the discovery document after the provider failed us, so the next
+ * login fetches it again. The keys stay: jwks_get drops them only when the
+ * new document names another key set. */
 static void
 discovery_invalidate(void)
 {
@@ -116,9 +119,6 @@ discovery_get(const struct cfg *cfg, char *err, size_t errsz)
 	cache.discovery_len = len;
 	cache.discovery_at = now;
 	body = NULL;
-	/* A new document may name new keys. */
-	free(cache.jwks);
-	cache.jwks = NULL;
 out:
 	pthread_mutex_unlock(&cache.mu);
 	free(body);
@@ -141,6 +141,14 @@ jwks_get(const struct oidc_discovery *d, int flags, int refetch, char *err,
 	int			 status;
 
 	pthread_mutex_lock(&cache.mu);
+	if (cache.jwks_uri == NULL || strcmp(cache.jwks_uri, d->jwks_uri) != 0) {
+		/* Another key set: the old keys and the fetch limit are its. */
+		free(cache.jwks);
+		free(cache.jwks_uri);
+		cache.jwks = NULL;
+		cache.jwks_at = 0;
+		cache.jwks_uri = strdup(d->jwks_uri);
+	}
 	if ((cache.jwks == NULL || refetch) &&
 	    oidc_jwks_may_refetch(cache.jwks_at, now)) {
 		cache.jwks_at = now;

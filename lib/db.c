@@ -1,12 +1,39 @@
 /* db.c: connecting to PostgreSQL and running parameterised statements. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <libpq-fe.h>
+#include <libpq-events.h>
 
 #include "db.h"
 #include "util.h"
+
+/* The statements prepared on one connection (by hash of their text),
+ * attached to the PGconn itself; a reset connection has none. */
+#define DB_PREPARED_MAX	128
+
+struct db_prepared {
+	size_t		 n;
+	uint64_t	 hash[DB_PREPARED_MAX];
+};
+
+static int
+db_event(PGEventId id, void *info, void *pass)
+{
+	struct db_prepared	*p;
+
+	(void)pass;
+	if (id == PGEVT_CONNDESTROY) {
+		free(PQinstanceData(((PGEventConnDestroy *)info)->conn, db_event));
+	} else if (id == PGEVT_CONNRESET) {
+		p = PQinstanceData(((PGEventConnReset *)info)->conn, db_event);
+		if (p != NULL)
+			p->n = 0;
+	}
+	return 1;
+}
 
 PGconn *
 db_connect(const char *conninfo, const char *appname)
@@ -26,6 +53,11 @@ db_connect(const char *conninfo, const char *appname)
 		PQfinish(conn);
 		return NULL;
 	}
+	/* Without the list of prepared statements, db_exec runs every text
+	 * directly: slower, still correct. */
+	if (PQregisterEventProc(conn, db_event, "spiderpig-db", NULL))
+		PQsetInstanceData(conn, db_event,
+		    calloc(1, sizeof(struct db_prepared)));
 	return conn;
 }
 
@@ -40,23 +72,17 @@ db_ensure(PGconn *conn, const char *conninfo, const char *appname)
 	return db_connect(conninfo, appname);
 }
 
-/* Statement name for sql: a 64-bit FNV-1a hash of the text, so the same
- * text always maps to the same name on any connection. */
-static void
-db_statement_name(const char *sql, char name[24])
+/* 64-bit FNV-1a hash of a statement's text: its name on every connection. */
+static uint64_t
+db_statement_hash(const char *sql)
 {
-	static const char	 hex[] = "0123456789abcdef";
-	uint64_t		 h = 14695981039346656037ULL;
-	int			 i;
+	uint64_t	h = 14695981039346656037ULL;
 
 	for (; *sql != '\0'; sql++) {
 		h ^= (unsigned char)*sql;
 		h *= 1099511628211ULL;
 	}
-	memcpy(name, "sp_", 3);
-	for (i = 0; i < 16; i++)
-		name[3 + i] = hex[(h >> (60 - 4 * i)) & 0xf];
-	name[19] = '\0';
+	return h;
 }
 
 static int
@@ -69,44 +95,46 @@ db_result_ok(const PGresult *res)
 
 /*
  * Statements are prepared on a connection the first time they run there and
- * executed by name after that: the server parses and plans each text once
- * per connection instead of once per request. A new connection (after a
- * reconnect) has none: "does not exist" (26000) prepares and runs again.
+ * executed by name after that, so the server parses and plans each text
+ * once per connection instead of once per request. Inside a transaction, or
+ * when the connection's list is full, the text runs directly.
  */
 PGresult *
 db_exec(PGconn *conn, const char *sql, int nparams,
     const char *const *params, PGresult **errp)
 {
-	PGresult	*res, *prep;
-	const char	*state;
-	char		 name[24];
+	struct db_prepared	*p = PQinstanceData(conn, db_event);
+	PGresult		*res;
+	uint64_t		 h;
+	char			 name[24];
+	size_t			 i;
 
 	if (errp != NULL)
 		*errp = NULL;
-	/* Inside a transaction a missing statement would abort it: run the
-	 * text directly there. */
-	if (PQtransactionStatus(conn) != PQTRANS_IDLE) {
+	if (p == NULL || PQtransactionStatus(conn) != PQTRANS_IDLE) {
 		res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
 		goto done;
 	}
-	db_statement_name(sql, name);
-	res = PQexecPrepared(conn, name, nparams, params, NULL, NULL, 0);
-	state = res != NULL ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-	if (!db_result_ok(res) && state != NULL && strcmp(state, "26000") == 0 &&
-	    PQtransactionStatus(conn) == PQTRANS_IDLE) {
-		PQclear(res);
-		prep = PQprepare(conn, name, sql, nparams, NULL);
-		if (!db_result_ok(prep)) {
-			res = prep;
-			goto fail;
+	h = db_statement_hash(sql);
+	snprintf(name, sizeof(name), "sp_%016llx", (unsigned long long)h);
+	for (i = 0; i < p->n && p->hash[i] != h; i++)
+		;
+	if (i == p->n) {
+		if (p->n == DB_PREPARED_MAX) {
+			res = PQexecParams(conn, sql, nparams, NULL, params,
+			    NULL, NULL, 0);
+			goto done;
 		}
-		PQclear(prep);
-		res = PQexecPrepared(conn, name, nparams, params, NULL, NULL, 0);
+		res = PQprepare(conn, name, sql, nparams, NULL);
+		if (!db_result_ok(res))
+			goto done;
+		PQclear(res);
+		p->hash[p->n++] = h;
 	}
+	res = PQexecPrepared(conn, name, nparams, params, NULL, NULL, 0);
 done:
 	if (db_result_ok(res))
 		return res;
-fail:
 	if (res != NULL && PQresultErrorField(res, PG_DIAG_SQLSTATE) == NULL)
 		log_warn("database: %s", PQerrorMessage(conn));
 	if (errp != NULL)

@@ -24,7 +24,7 @@ my %want = (
     'strict-transport-security' => qr/^max-age=\d+/,
     'x-content-type-options'    => qr/^nosniff$/,
     'x-frame-options'           => qr/^DENY$/,
-    'referrer-policy'           => qr/^no-referrer$/,
+    'referrer-policy'           => qr/^same-origin$/,
     'content-security-policy'   => qr/^default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'$/,
 );
 my @responses = (
