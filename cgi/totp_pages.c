@@ -41,56 +41,6 @@ static const struct field submit_fields[] = {
 };
 enum { F_CSRF, F_CODE, F_RETURN };
 
-/* Bytes as a bytea parameter "\x..." into out (2 * len + 3 bytes). */
-static void
-bytea_encode(const unsigned char *b, size_t len, char *out)
-{
-	static const char	hex[] = "0123456789abcdef";
-	size_t			i;
-
-	out[0] = '\\';
-	out[1] = 'x';
-	for (i = 0; i < len; i++) {
-		out[2 + 2 * i] = hex[b[i] >> 4];
-		out[3 + 2 * i] = hex[b[i] & 15];
-	}
-	out[2 + 2 * len] = '\0';
-}
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* A bytea in text output ("\x...") into out; -1 when malformed or large. */
-static int
-bytea_decode(const char *s, unsigned char *out, size_t outsz, size_t *len)
-{
-	size_t	n, i;
-	int	hi, lo;
-
-	if (s[0] != '\\' || s[1] != 'x')
-		return -1;
-	s += 2;
-	n = strlen(s);
-	if (n % 2 != 0 || n / 2 > outsz)
-		return -1;
-	for (i = 0; i < n / 2; i++) {
-		if ((hi = hexval(s[2 * i])) < 0 || (lo = hexval(s[2 * i + 1])) < 0)
-			return -1;
-		out[i] = (unsigned char)(hi * 16 + lo);
-	}
-	*len = n / 2;
-	return 0;
-}
-
 /* The form for a code; enrolment shows the QR code and URI above it. */
 static void
 code_form(struct html *h, const struct session *s, const char *return_to)
@@ -136,7 +86,7 @@ enrol_page(struct req *r, const struct session *s, const char *return_to)
 	}
 	EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)svg,
 	    (int)svglen);
-	bytea_encode(sealed, sealedlen, sealedhex);
+	util_bytea_encode(sealed, sealedlen, sealedhex);
 	params[0] = s->user;
 	params[1] = sealedhex;
 	if ((res = req_exec_page(r, "SELECT spiderpig.totp_begin_enrolment($1, "
@@ -301,7 +251,7 @@ code_check(struct req *r, PGconn *c, const char *user, const char *code,
 	if ((res = db_exec(c, "SELECT secret_sealed, last_step, confirmed "
 	    "FROM spiderpig.totp_get($1)", 1, params, &err)) == NULL)
 		goto dberr;
-	if (PQntuples(res) != 1 || bytea_decode(PQgetvalue(res, 0, 0), sealed,
+	if (PQntuples(res) != 1 || util_bytea_decode(PQgetvalue(res, 0, 0), sealed,
 	    sizeof(sealed), &sealedlen) != 0) {
 		html_message(r, 409, NULL, "No second factor", "Start the "
 		    "enrolment again from the sign-in page.");

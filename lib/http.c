@@ -4,6 +4,7 @@
 #include <strings.h>
 
 #include "http.h"
+#include "util.h"
 
 const char *
 http_status_text(int status)
@@ -29,18 +30,6 @@ http_status_text(int status)
 	case 503: return "Service Unavailable";
 	default:  return "Unknown";
 	}
-}
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /*
@@ -90,8 +79,8 @@ urlencoded_parse(const char *s, size_t len, size_t limit, int strict,
 			if (c == '+')
 				c = ' ';
 			else if (c == '%') {
-				if (end - p < 3 || (hi = hexval(p[1])) < 0 ||
-				    (lo = hexval(p[2])) < 0) {
+				if (end - p < 3 || (hi = util_hexval(p[1])) < 0 ||
+				    (lo = util_hexval(p[2])) < 0) {
 					*why = "bad %-escape";
 					return -1;
 				}

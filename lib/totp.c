@@ -13,6 +13,7 @@
 #include <qrencode.h>
 
 #include "totp.h"
+#include "util.h"
 
 #define QR_QUIET	4	/* white border, in modules, per the QR spec */
 #define QR_SCALE	4	/* SVG user units per module */
@@ -60,18 +61,6 @@ totp_strerror(enum totp_result r)
 	return "unknown TOTP error";
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 enum totp_result
 totp_key_parse(const char *hex, unsigned char key[TOTP_KEY_LEN])
 {
@@ -81,8 +70,8 @@ totp_key_parse(const char *hex, unsigned char key[TOTP_KEY_LEN])
 	if (hex == NULL || strlen(hex) != TOTP_KEY_HEXLEN)
 		return TOTP_E_KEY;
 	for (i = 0; i < TOTP_KEY_LEN; i++) {
-		hi = hexval(hex[2 * i]);
-		lo = hexval(hex[2 * i + 1]);
+		hi = util_hexval(hex[2 * i]);
+		lo = util_hexval(hex[2 * i + 1]);
 		if (hi < 0 || lo < 0) {
 			OPENSSL_cleanse(key, TOTP_KEY_LEN);
 			return TOTP_E_KEY;

@@ -50,22 +50,65 @@ util_strtonum(const char *s, long long min, long long max, long long *out,
 	return 0;
 }
 
+int
+util_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+void
+util_bytea_encode(const void *buf, size_t len, char *out)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	const unsigned char	*b = buf;
+	size_t			 i;
+
+	out[0] = '\\';
+	out[1] = 'x';
+	for (i = 0; i < len; i++) {
+		out[2 + 2 * i] = hex[b[i] >> 4];
+		out[3 + 2 * i] = hex[b[i] & 0xf];
+	}
+	out[2 + 2 * len] = '\0';
+}
+
+int
+util_bytea_decode(const char *s, unsigned char *out, size_t outsz,
+    size_t *len)
+{
+	size_t	n, i;
+	int	hi, lo;
+
+	if (s[0] != '\\' || s[1] != 'x')
+		return -1;
+	s += 2;
+	n = strlen(s);
+	if (n % 2 != 0 || n / 2 > outsz)
+		return -1;
+	for (i = 0; i < n / 2; i++) {
+		if ((hi = util_hexval(s[2 * i])) < 0 ||
+		    (lo = util_hexval(s[2 * i + 1])) < 0)
+			return -1;
+		out[i] = (unsigned char)(hi * 16 + lo);
+	}
+	*len = n / 2;
+	return 0;
+}
+
 void
 util_sha256_bytea(const void *buf, size_t len, char out[68])
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char	 md[32];
 	unsigned int	 mdlen = sizeof(md);
-	size_t		 i;
 
 	EVP_Digest(buf, len, md, &mdlen, EVP_sha256(), NULL);
-	out[0] = '\\';
-	out[1] = 'x';
-	for (i = 0; i < 32; i++) {
-		out[2 + 2 * i] = hex[md[i] >> 4];
-		out[3 + 2 * i] = hex[md[i] & 0xf];
-	}
-	out[66] = '\0';
+	util_bytea_encode(md, sizeof(md), out);
 }
 
 int

@@ -17,6 +17,18 @@ int	 util_strtonum(const char *s, long long min, long long max,
  * (67 bytes with NUL) for passing a hash as a text parameter. */
 void	 util_sha256_bytea(const void *buf, size_t len, char out[68]);
 
+/* The value of one hex digit, or -1. */
+int	 util_hexval(int c);
+
+/* len bytes as a bytea text parameter "\\x..." into out (2 * len + 3
+ * bytes with the NUL). */
+void	 util_bytea_encode(const void *buf, size_t len, char *out);
+
+/* A bytea in text output ("\\x...") into out (at most outsz bytes);
+ * returns 0 and sets *len, or -1 when malformed or too large. */
+int	 util_bytea_decode(const char *s, unsigned char *out, size_t outsz,
+	    size_t *len);
+
 /* n random bytes from the OS CSPRNG, base64url without padding into out
  * (at least 4*n/3+2 bytes). Returns 0 or -1. */
 int	 util_random_token(size_t n, char *out, size_t outsz);
