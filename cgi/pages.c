@@ -104,6 +104,67 @@ patches_text(struct html *h, const cJSON *d)
 	"spiderpig.prompts p WHERE p.deployment_id = d.id AND " \
 	"p.answered_at IS NULL ORDER BY p.id DESC LIMIT 1)"
 
+/* The freeze in force (object or null) and the queue (array), as members
+ * of a json_build_object for freeze_banner() and queue_table(). */
+#define SQL_FREEZE_AND_QUEUE \
+	"'freeze', (SELECT json_build_object('reason', f.reason, 'by', " \
+	"  f.frozen_by, 'until', f.until) FROM spiderpig.freezes f WHERE " \
+	"  f.lifted_at IS NULL AND (f.until IS NULL OR f.until > now()) " \
+	"  ORDER BY f.id DESC LIMIT 1), " \
+	"'queue', (SELECT coalesce(json_agg(json_build_object('id', d.id, " \
+	"  'state', d.state, 'position', d.position, 'requester', " \
+	"  d.requester, 'patches', d.patches) ORDER BY d.position NULLS " \
+	"  FIRST, d.id), '[]') FROM spiderpig.deployments d WHERE d.state " \
+	"  NOT IN ('done', 'rolled_back', 'rollback_failed', 'cancelled', " \
+	"  'expired'))"
+
+/* "Deployments are frozen by ..." when doc's freeze is an object. */
+static void
+freeze_banner(struct html *h, const cJSON *doc)
+{
+	const cJSON	*fr = cJSON_GetObjectItemCaseSensitive(doc, "freeze");
+
+	if (!cJSON_IsObject(fr))
+		return;
+	html_raw(h, "<p class=\"freeze\">Deployments are frozen by ");
+	html_escape(h, jstr(fr, "by"));
+	html_raw(h, ": ");
+	html_escape(h, jstr(fr, "reason"));
+	if (jstr(fr, "until")[0] != '\0') {
+		html_raw(h, " (until ");
+		html_escape(h, jstr(fr, "until"));
+		html_raw(h, ")");
+	}
+	html_raw(h, "</p>\n");
+}
+
+/* The active deployment and the queue in order, with positions. */
+static void
+queue_table(struct html *h, const cJSON *doc)
+{
+	const cJSON	*d;
+
+	html_raw(h, "<h3>Queue</h3>\n<table><tr><th>Position</th><th>ID</th>"
+	    "<th>State</th><th>Requester</th><th>Patches</th></tr>\n");
+	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(doc, "queue")) {
+		html_raw(h, "<tr><td>");
+		if (jint(d, "position") > 0)
+			html_int(h, jint(d, "position"));
+		else
+			html_raw(h, "active");
+		html_raw(h, "</td><td>");
+		html_int(h, jint(d, "id"));
+		html_raw(h, "</td><td>");
+		html_escape(h, jstr(d, "state"));
+		html_raw(h, "</td><td>");
+		html_escape(h, jstr(d, "requester"));
+		html_raw(h, "</td><td>");
+		patches_text(h, d);
+		html_raw(h, "</td></tr>\n");
+	}
+	html_raw(h, "</table>\n");
+}
+
 /* GET /: freeze banner, queue with positions, submit form, and the
  * user's deployments with their open prompt and actions. */
 int
@@ -111,23 +172,14 @@ page_dashboard(struct req *r)
 {
 	struct session	 s;
 	struct html	 h = { 0 };
-	cJSON		*doc, *fr, *d, *p, *c;
+	cJSON		*doc, *d, *p, *c;
 	const char	*params[1];
 
 	if (page_session(r, &s) != 0)
 		return 0;
 	params[0] = s.user;
 	if ((doc = page_json(r, "SELECT json_build_object("
-	    "'freeze', (SELECT json_build_object('reason', f.reason, 'by', "
-	    "  f.frozen_by, 'until', f.until) FROM spiderpig.freezes f WHERE "
-	    "  f.lifted_at IS NULL AND (f.until IS NULL OR f.until > now()) "
-	    "  ORDER BY f.id DESC LIMIT 1), "
-	    "'queue', (SELECT coalesce(json_agg(json_build_object('id', d.id, "
-	    "  'state', d.state, 'position', d.position, 'requester', "
-	    "  d.requester, 'patches', d.patches) ORDER BY d.position NULLS "
-	    "  FIRST, d.id), '[]') FROM spiderpig.deployments d WHERE d.state "
-	    "  NOT IN ('done', 'rolled_back', 'rollback_failed', 'cancelled', "
-	    "  'expired')), "
+	    SQL_FREEZE_AND_QUEUE ", "
 	    "'mine', (SELECT coalesce(json_agg(x ORDER BY x.id DESC), '[]') "
 	    "  FROM (SELECT d.id, d.state, d.patches, d.created_at, "
 	    SQL_OPEN_PROMPT " AS prompt FROM spiderpig.deployments d WHERE "
@@ -136,39 +188,9 @@ page_dashboard(struct req *r)
 		return 0;
 
 	html_begin(&h, "Dashboard", &s);
-	fr = cJSON_GetObjectItemCaseSensitive(doc, "freeze");
-	if (cJSON_IsObject(fr)) {
-		html_raw(&h, "<p class=\"freeze\">Deployments are frozen by ");
-		html_escape(&h, jstr(fr, "by"));
-		html_raw(&h, ": ");
-		html_escape(&h, jstr(fr, "reason"));
-		if (jstr(fr, "until")[0] != '\0') {
-			html_raw(&h, " (until ");
-			html_escape(&h, jstr(fr, "until"));
-			html_raw(&h, ")");
-		}
-		html_raw(&h, "</p>\n");
-	}
-
-	html_raw(&h, "<h3>Queue</h3>\n<table><tr><th>Position</th><th>ID</th>"
-	    "<th>State</th><th>Requester</th><th>Patches</th></tr>\n");
-	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(doc, "queue")) {
-		html_raw(&h, "<tr><td>");
-		if (jint(d, "position") > 0)
-			html_int(&h, jint(d, "position"));
-		else
-			html_raw(&h, "active");
-		html_raw(&h, "</td><td>");
-		html_int(&h, jint(d, "id"));
-		html_raw(&h, "</td><td>");
-		html_escape(&h, jstr(d, "state"));
-		html_raw(&h, "</td><td>");
-		html_escape(&h, jstr(d, "requester"));
-		html_raw(&h, "</td><td>");
-		patches_text(&h, d);
-		html_raw(&h, "</td></tr>\n");
-	}
-	html_raw(&h, "</table>\n<h3>Deploy</h3>\n<form method=\"post\" "
+	freeze_banner(&h, doc);
+	queue_table(&h, doc);
+	html_raw(&h, "<h3>Deploy</h3>\n<form method=\"post\" "
 	    "action=\"/ui/deployments\">");
 	html_csrf(&h, &s);
 	html_raw(&h, "<label>Patches (change numbers or URLs, separated by "
@@ -599,23 +621,26 @@ page_admin(struct req *r)
 {
 	struct session	 s;
 	struct html	 h = { 0 };
-	cJSON		*users, *u;
+	cJSON		*doc, *u;
 
 	if (page_session(r, &s) != 0)
 		return 0;
-	if ((users = page_json(r, "SELECT coalesce(json_agg(json_build_object("
-	    "'name', u.name, 'role', u.role, 'banned', u.banned) ORDER BY "
-	    "u.name), '[]') FROM spiderpig.users u", 0, NULL)) == NULL)
+	if ((doc = page_json(r, "SELECT json_build_object("
+	    SQL_FREEZE_AND_QUEUE ", 'users', (SELECT coalesce(json_agg("
+	    "json_build_object('name', u.name, 'role', u.role, 'banned', "
+	    "u.banned) ORDER BY u.name), '[]') FROM spiderpig.users u))",
+	    0, NULL)) == NULL)
 		return 0;
 	html_begin(&h, "Admin", &s);
 	html_raw(&h, "<h3>Freeze</h3>\n");
+	freeze_banner(&h, doc);
 	admin_form(&h, &s, "freeze", "<label>Reason <input name=\"reason\" "
 	    "required></label> <label>Until (RFC 3339, optional) <input "
 	    "name=\"until\"></label>", "Freeze");
 	admin_form(&h, &s, "unfreeze", "", "Unfreeze");
 	html_raw(&h, "<h3>Users</h3>\n<table><tr><th>Name</th><th>Role</th>"
 	    "<th>Banned</th></tr>\n");
-	cJSON_ArrayForEach(u, users) {
+	cJSON_ArrayForEach(u, cJSON_GetObjectItemCaseSensitive(doc, "users")) {
 		html_raw(&h, "<tr><td>");
 		html_escape(&h, jstr(u, "name"));
 		html_raw(&h, "</td><td>");
@@ -636,7 +661,7 @@ page_admin(struct req *r)
 	admin_form(&h, &s, "totp-reset", "<label>User <input name=\"name\" "
 	    "required></label>", "Reset second factor");
 	admin_form(&h, &s, "logout-all", "", "Log out everyone");
-	html_raw(&h, "<h3>Queue</h3>\n");
+	queue_table(&h, doc);
 	admin_form(&h, &s, "move", "<label>Deployment <input name=\"deployment\" "
 	    "type=\"number\" min=\"1\" required></label> <label>New position "
 	    "<input name=\"position\" type=\"number\" min=\"1\" required>"
@@ -645,7 +670,7 @@ page_admin(struct req *r)
 	    "name=\"token\" type=\"number\" min=\"1\" required></label>",
 	    "Revoke token");
 	html_end(&h);
-	cJSON_Delete(users);
+	cJSON_Delete(doc);
 	html_send(r, 200, NULL, &h);
 	return 0;
 }
