@@ -126,17 +126,18 @@ http_form_parse(const char *body, size_t len, struct http_param *out,
 	    bufsz, why);
 }
 
-int
-http_content_type_is_form(const char *ctype)
+/* ctype names the media type want (any case), with or without
+ * parameters ("; charset=utf-8"). */
+static int
+content_type_is(const char *ctype, const char *want)
 {
-	static const char form[] = "application/x-www-form-urlencoded";
-	size_t		  n = sizeof(form) - 1;
+	size_t	n = strlen(want);
 
 	if (ctype == NULL)
 		return 0;
 	while (*ctype == ' ' || *ctype == '\t')
 		ctype++;
-	if (strncasecmp(ctype, form, n) != 0)
+	if (strncasecmp(ctype, want, n) != 0)
 		return 0;
 	ctype += n;
 	while (*ctype == ' ' || *ctype == '\t')
@@ -145,21 +146,15 @@ http_content_type_is_form(const char *ctype)
 }
 
 int
+http_content_type_is_form(const char *ctype)
+{
+	return content_type_is(ctype, "application/x-www-form-urlencoded");
+}
+
+int
 http_content_type_is_json(const char *ctype)
 {
-	static const char json[] = "application/json";
-	size_t		  n = sizeof(json) - 1;
-
-	if (ctype == NULL)
-		return 0;
-	while (*ctype == ' ' || *ctype == '\t')
-		ctype++;
-	if (strncasecmp(ctype, json, n) != 0)
-		return 0;
-	ctype += n;
-	while (*ctype == ' ' || *ctype == '\t')
-		ctype++;
-	return *ctype == '\0' || *ctype == ';';
+	return content_type_is(ctype, "application/json");
 }
 
 int
