@@ -240,8 +240,9 @@ code_check(struct req *r, PGconn *c, const char *user, const char *code,
 	if ((res = db_exec(c, "BEGIN", 0, NULL, &err)) == NULL)
 		goto dberr;
 	PQclear(res);
+	res = NULL;
 	if ((locked = lock_seconds(c, user)) != 0) {
-		db_exec(c, "ROLLBACK", 0, NULL, &err);
+		PQclear(db_exec(c, "ROLLBACK", 0, NULL, &err));
 		if (locked < 0)
 			html_message(r, 500, NULL, "Internal error", "lock check");
 		else
