@@ -80,10 +80,19 @@ NPM_STAMPS := idp/node_modules/.package-lock.json \
 test: deps build $(NPM_STAMPS)
 	prove -j2 --timer t/
 
+# The suite against an ASan/UBSan build. Sanitizer reports of every process
+# (the daemons included, whose stderr goes to their logs) land in
+# $(ASAN_LOGS); any report fails the target.
+ASAN_LOGS := /tmp/spiderpig-asan
 asan: deps $(NPM_STAMPS)
 	$(MAKE) clean
-	$(MAKE) build CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer"
-	prove -j2 t/
+	$(MAKE) build CC=clang CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
+	rm -rf $(ASAN_LOGS) && mkdir -p -m 1777 $(ASAN_LOGS)
+	ASAN_OPTIONS=log_path=$(ASAN_LOGS)/asan:detect_leaks=1 \
+	UBSAN_OPTIONS=log_path=$(ASAN_LOGS)/ubsan:print_stacktrace=1 \
+	    prove -j2 --timer t/
+	@if ls $(ASAN_LOGS)/* >/dev/null 2>&1; then cat $(ASAN_LOGS)/*; \
+	    echo "make asan: sanitizer reports above"; exit 1; fi
 
 bench: deps build
 	tools/bench
