@@ -32,6 +32,9 @@ for my $server (qw(test canary production)) {
     like($d->{body}, qr{<h1>release r0</h1>}, "demo $server server serves release r0");
 }
 
+is($s->api(GET => '/favicon.ico')->{status}, 204, 'favicon.ico: an empty answer, no auth round trip');
+is($s->api(GET => '/static/spiderpig.css')->{status}, 200, 'the stylesheet is served without a session');
+
 my $status = $s->stack('status');
 like($status, qr/postgres\s+running/, 'status: postgres running');
 like($status, qr/fcgi\s+running/, 'status: fcgi running');
