@@ -868,6 +868,29 @@ BEGIN
 END
 $$;
 
+-- A worker shutting down hands back the rows it holds with no stage in
+-- flight, so the next worker takes them at once instead of after the lease.
+-- A row with a stage in flight stays held: its lease runs out and the next
+-- claim rolls it back. Returns how many rows were released.
+CREATE FUNCTION release_held(worker text) RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = spiderpig, pg_temp AS $$
+DECLARE
+	d deployments;
+	n integer := 0;
+BEGIN
+	FOR d IN UPDATE deployments SET worker_id = NULL, lease_expires_at = NULL
+	    WHERE worker_id = worker
+	    AND (stage_started_at IS NULL OR state = 'rolling_back')
+	    RETURNING *
+	LOOP
+		PERFORM log_event('system', d.id, 'released',
+		    jsonb_build_object('worker', worker));
+		n := n + 1;
+	END LOOP;
+	RETURN n;
+END
+$$;
+
 CREATE FUNCTION schema_version() RETURNS text
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = spiderpig, pg_temp AS $$
 	SELECT max(version) FROM schema_migrations
@@ -902,5 +925,6 @@ GRANT EXECUTE ON FUNCTION worker_seen(text), offer_next(), expire_prompts(),
     claim_next(text, interval), stage_begin(bigint, text),
     stage_done(bigint, text, boolean, text),
     rollback_done(bigint, text, boolean, text),
-    heartbeat(text, bigint, interval), schema_version(), stage_of(text)
+    heartbeat(text, bigint, interval), release_held(text), schema_version(),
+    stage_of(text)
     TO spiderpig_worker, spiderpig_admin;

@@ -1,8 +1,8 @@
 #!/usr/bin/perl
 # SIGTERM while a stage runs: the worker lets the stage finish, reports it,
-# flushes its log lines and exits 0 without starting the next stage. The row
-# was not mid-stage when the lease ran out, so the next worker carries on
-# instead of rolling back.
+# flushes its log lines and exits 0 without starting the next stage. It hands
+# the row back (no stage in flight), so the next worker carries on at once,
+# without waiting for the lease and without rolling back.
 use strict; use warnings;
 use lib 't/lib';
 use File::Temp qw(tempdir);
@@ -44,12 +44,14 @@ ok($s->sql(q{select 1 from spiderpig.log_lines where deployment_id=$1 and line='
 my $d = $s->sql('select state, stage_started_at from spiderpig.deployments where id=$1', $id)->[0];
 is($d->{state}, 'syncing_test', 'the next stage is runnable');
 is($d->{stage_started_at}, undef, 'but was not started');
+is($s->sql('select worker_id from spiderpig.deployments where id=$1', $id)->[0]{worker_id}, undef,
+    'the exiting worker handed the row back');
 chomp(my @ran = `cat $rec`);
 is_deeply(\@ran, ["$id run merge"], 'only merge ran');
 
 $s->start_worker;
 $s->wait_state($id, 'awaiting_continue', 20);
-pass('a new worker carries on after the lease runs out');
+pass('a new worker carries on');
 is($s->sql(q{select count(*) as n from spiderpig.events where deployment_id=$1
              and action='rollback_started'}, $id)->[0]{n}, 0, 'without a rollback');
 done_testing;

@@ -309,6 +309,12 @@ main(int argc, char *argv[])
 
 	log_info("flushing logs and exiting");
 	logw_stop(w.logw, w.terms >= 2 ? 2000 : 10000);
+	/* Hand back what needs no rollback; the rest waits for its lease. */
+	if (w.db != NULL && PQstatus(w.db) == CONNECTION_OK) {
+		const char *p1[1] = { w.id };
+
+		(void)call(&w, "select spiderpig.release_held($1)", 1, p1);
+	}
 	if (w.db != NULL)
 		PQfinish(w.db);
 	if (w.listen != NULL)
