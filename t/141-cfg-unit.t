@@ -1,0 +1,3 @@
+#!/bin/sh
+# spiderpig.ini parsing: defaults, argv arrays, clear errors.
+exec build/t/cfg

@@ -1,0 +1,112 @@
+/* cfg.c: spiderpig.ini parsing — defaults, stage argv arrays, and a clear
+ * file:line error for every bad key or value. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "tap.h"
+
+#define KEY64 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+#define OIDC_OK \
+	"[oidc]\nissuer = https://idp.example.org\nclient_id = sp\n" \
+	"client_secret = s\nredirect_uri = https://deploy.example.org/login/callback\n" \
+	"deployer_groups = deployers, releng\nadmin_groups = sre\n"
+
+static char path[] = "/tmp/spiderpig-cfg-XXXXXX";
+
+/* Load text as a config; the error (if any) into err. */
+static struct cfg *
+load(const char *text, char *err, size_t errsz)
+{
+	FILE	*f;
+
+	if ((f = fopen(path, "w")) == NULL)
+		tap_bail("cannot write the test config");
+	fputs(text, f);
+	fclose(f);
+	err[0] = '\0';
+	return cfg_load(path, err, errsz);
+}
+
+/* text must be refused with an error containing want. */
+static void
+refused(const char *text, const char *want, const char *name)
+{
+	char		 err[512];
+	struct cfg	*c = load(text, err, sizeof(err));
+
+	if (!ok(c == NULL && strstr(err, want) != NULL, "%s", name))
+		printf("#   error was \"%s\", want \"%s\"\n", err, want);
+	cfg_free(c);
+}
+
+int
+main(void)
+{
+	char		 err[512];
+	struct cfg	*c;
+	int		 fd;
+
+	if ((fd = mkstemp(path)) == -1)
+		tap_bail("mkstemp");
+	close(fd);
+
+	c = load("[database]\nweb = dbname=x\n", err, sizeof(err));
+	ok(c != NULL, "a minimal file loads");
+	ok(c != NULL && c->fcgi_threads == 32 && c->lease == 10 &&
+	    c->heartbeat_interval == 2 && c->poll_interval == 1 &&
+	    c->stages[STAGE_MERGE].timeout == 600, "with the documented defaults");
+	ok(c != NULL && c->oidc_issuer == NULL, "and no login configured");
+	cfg_free(c);
+
+	c = load("[stage sync_canary]\ncommand = [\"/usr/bin/sync\", \"canary\", \"a b\"]\n"
+	    "rollback = [\"/usr/bin/sync\", \"--undo\"]\ntimeout = 30\n"
+	    "[worker]\nmask = token=\nmask = secret\nenv = A=1\n", err, sizeof(err));
+	ok(c != NULL, "stages, masks and env load");
+	if (c != NULL) {
+		char **a = c->stages[STAGE_SYNC_CANARY].argv;
+
+		ok(a != NULL && strcmp(a[0], "/usr/bin/sync") == 0 &&
+		    strcmp(a[2], "a b") == 0 && a[3] == NULL,
+		    "argv is the JSON array, spaces kept inside an element");
+		ok(c->stages[STAGE_SYNC_CANARY].rollback != NULL &&
+		    c->stages[STAGE_SYNC_CANARY].timeout == 30, "rollback and timeout");
+		ok(c->nmasks == 2 && c->nenv == 1, "repeatable keys accumulate");
+	}
+	cfg_free(c);
+
+	refused("[database]\nwbe = x\n", ":2: unknown key [database] wbe", "a misspelt key names file:line");
+	refused("[nonsense]\na = b\n", "unknown key [nonsense] a", "an unknown section");
+	refused("[fcgi]\nthreads = 0\n", ":2:", "threads below 1");
+	refused("[fcgi]\nthreads = 12abc\n", ":2:", "threads not a number");
+	refused("[stage merge]\ncommand = /bin/merge --all\n", ":2:", "a command that is not a JSON array");
+	refused("[stage merge]\ncommand = [\"merge\"]\n", ":2:", "a program that is not an absolute path");
+	refused("[stage merge]\ncommand = []\n", ":2:", "an empty argv");
+	refused("[stage merge]\ncommand = [\"/bin/x\", 3]\n", ":2:", "a non-string argument");
+	refused("[stage deploy_everything]\ncommand = [\"/bin/x\"]\n", "unknown key", "an unknown stage");
+	refused("[worker]\nlease = 3\nheartbeat_interval = 2\n", "at least twice", "a lease shorter than two heartbeats");
+	refused("[worker]\nenv = NOEQUALS\n", ":2:", "env without KEY=VALUE");
+	refused(OIDC_OK, "[totp] key", "login without a TOTP key");
+	refused(OIDC_OK "[totp]\nkey = abcd\n", ":9:", "a TOTP key that is not 64 hex digits");
+	refused("[oidc]\nissuer = https://idp.example.org\n[totp]\nkey = " KEY64 "\n",
+	    "needs issuer, client_id", "an incomplete [oidc] section");
+	refused("[oidc]\nissuer = https://i\nclient_id = a\nclient_secret = b\n"
+	    "redirect_uri = http://deploy.example.org/cb\ndeployer_groups = d\n"
+	    "[totp]\nkey = " KEY64 "\n", "https://", "a plain-http redirect_uri");
+
+	c = load(OIDC_OK "[totp]\nkey = " KEY64 "\n", err, sizeof(err));
+	if (!ok(c != NULL, "a complete [oidc] with a [totp] key loads"))
+		printf("#   %s\n", err);
+	ok(c != NULL && c->oidc_ndeployer_groups == 2 &&
+	    strcmp(c->oidc_deployer_groups[1], "releng") == 0, "group lists are split on commas");
+	ok(c != NULL && strcmp(c->oidc_origin, "https://deploy.example.org") == 0,
+	    "the site origin comes from redirect_uri");
+	ok(c != NULL && strcmp(c->oidc_groups_claim, "groups") == 0 &&
+	    strcmp(c->oidc_username_claim, "preferred_username") == 0, "claim defaults");
+	cfg_free(c);
+
+	unlink(path);
+	return tap_done();
+}
