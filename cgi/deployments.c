@@ -159,13 +159,29 @@ deployments_list(struct req *r)
 	return 0;
 }
 
+/* Run sql (one deployment as JSON, or none) and answer 200 with it or 404. */
+static int
+deployment_action(struct req *r, const char *sql, int nparams,
+    const char *const *params)
+{
+	cJSON	*d = NULL;
+
+	if (req_query_json(r, sql, nparams, params, &d) != 0)
+		return 0;
+	if (d == NULL || cJSON_IsNull(d))
+		reply_problem(r, 404, NULL, "no deployment %lld", r->id);
+	else
+		reply_json(r, 200, d, NULL);
+	cJSON_Delete(d);
+	return 0;
+}
+
 /* GET /api/v1/deployments/{id}: the row, its open prompt, stages, events. */
 int
 deployments_get(struct req *r)
 {
 	char		 id[24];
 	const char	*params[1];
-	cJSON		*d = NULL;
 
 	if (r->query[0] != '\0') {
 		reply_problem(r, 400, NULL, "this resource takes no query "
@@ -174,7 +190,7 @@ deployments_get(struct req *r)
 	}
 	snprintf(id, sizeof(id), "%lld", r->id);
 	params[0] = id;
-	if (req_query_json(r,
+	return deployment_action(r,
 	    "SELECT " SQL_DEPLOYMENT_JSON "::jsonb || jsonb_build_object("
 	    "'touched_stages', d.touched_stages, "
 	    "'prompt', (SELECT json_build_object('id', p.id, 'kind', p.kind, "
@@ -207,14 +223,7 @@ deployments_get(struct req *r)
 	    "  FROM spiderpig.events e WHERE e.deployment_id = d.id "
 	    "  ORDER BY e.id LIMIT 1000) e)) "
 	    "FROM spiderpig.deployments d WHERE d.id = $1::bigint",
-	    1, params, &d) != 0)
-		return 0;
-	if (d == NULL)
-		reply_problem(r, 404, NULL, "no deployment %lld", r->id);
-	else
-		reply_json(r, 200, d, NULL);
-	cJSON_Delete(d);
-	return 0;
+	    1, params);
 }
 
 /*
@@ -282,23 +291,6 @@ deployments_log(struct req *r)
 	reply_json(r, 200, doc, NULL);
 out:
 	cJSON_Delete(doc);
-	return 0;
-}
-
-/* Shared tail of the POST actions: call fn(actor, id, ...) -> 200 row. */
-static int
-deployment_action(struct req *r, const char *sql, int nparams,
-    const char *const *params)
-{
-	cJSON	*d = NULL;
-
-	if (req_query_json(r, sql, nparams, params, &d) != 0)
-		return 0;
-	if (d == NULL || cJSON_IsNull(d))
-		reply_problem(r, 404, NULL, "no deployment %lld", r->id);
-	else
-		reply_json(r, 200, d, NULL);
-	cJSON_Delete(d);
 	return 0;
 }
 

@@ -36,7 +36,7 @@ my $s = SP::Stack->new(workers => 0,
     env => { SPIDERPIG_LOGIN_RATE => '100r/s', SPIDERPIG_LOGIN_BURST => 1000 },
     oidc => { issuer => $idp->issuer, client_secret => $idp->client_secret });
 
-sub sessions { $s->sql('select count(*)::int as n from spiderpig.sessions')->[0]{n} }
+sub sessions { BadIdP::sessions($s) }
 
 sub good_login {
     my ($what, $keep) = @_;

@@ -34,23 +34,10 @@ my $s = SP::Stack->new(workers => 0,
     env => { SPIDERPIG_LOGIN_RATE => '100r/s', SPIDERPIG_LOGIN_BURST => 1000 },
     oidc => { issuer => $idp->issuer, client_secret => $idp->client_secret });
 
-sub sessions { $s->sql('select count(*)::int as n from spiderpig.sessions')->[0]{n} }
+sub sessions { BadIdP::sessions($s) }
 sub jwks_hits { $idp->hits('/jwks') }
 
-sub logs_in {
-    my ($what) = @_;
-    my $n0 = sessions();
-    my $r = BadIdP::login_round($s);
-    my $cb = $r->{callback} // {};
-    my $ok = ok(!$r->{error} && ($cb->{status} // 0) == 303
-        && ($cb->{headers}{location} // '') =~ m{/totp} && defined $r->{session}
-        && sessions() == $n0 + 1, "$what: logs in (303 to /totp, session cookie, session row)");
-    unless ($ok) {
-        diag($r->{error} // "callback answered $cb->{status}:\n" . substr($cb->{content} // '', 0, 1500));
-        $idp->diag_log(20);
-    }
-    return $ok;
-}
+sub logs_in { $idp->logs_in($s, $_[0]) }
 
 # 1.
 logs_in('good token') or do { diag('no baseline login; stopping'); done_testing; exit 1 };

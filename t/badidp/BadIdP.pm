@@ -201,4 +201,29 @@ sub login_round {
     return \%r;
 }
 
+
+# Session rows in the stack's database (what a login must add one of).
+sub sessions {
+    my ($s) = @_;
+    return $s->sql('select count(*)::int as n from spiderpig.sessions')->[0]{n};
+}
+
+# One full login round that must succeed: 303 to /totp, a session cookie and
+# one new session row. One test line named "$what: logs in ..."; returns it.
+sub logs_in {
+    my ($self, $s, $what) = @_;
+    my $n0 = sessions($s);
+    my $r = login_round($s);
+    my $cb = $r->{callback} // {};
+    my $ok = Test::More::ok(!$r->{error} && ($cb->{status} // 0) == 303
+        && ($cb->{headers}{location} // '') =~ m{/totp} && defined $r->{session}
+        && sessions($s) == $n0 + 1, "$what: logs in (303 to /totp, session cookie, session row)");
+    unless ($ok) {
+        Test::More::diag($r->{error} // "callback answered $cb->{status}:\n"
+            . substr($cb->{content} // '', 0, 1500));
+        $self->diag_log(20);
+    }
+    return $ok;
+}
+
 1;
