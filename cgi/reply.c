@@ -13,35 +13,76 @@
 #include "util.h"
 
 /*
- * Write the status line, headers and body. Content-Length is formatted
- * here with snprintf: FCGX_FPrintF knows no %zu.
+ * Write the status line and headers; with framed, a Content-Length of len.
+ * The length is formatted here with snprintf: FCGX_FPrintF knows no %zu.
+ * Returns 0, or -1 (logged) when the headers do not fit.
  */
-static void
-reply_raw(struct req *r, int status, const char *ctype, const char *headers,
-    const char *body, size_t len)
+static int
+reply_head(struct req *r, int status, const char *ctype, const char *headers,
+    int framed, size_t len)
 {
-	char	head[4096];
+	char	head[4096], clen[48];
 	int	n;
 
 	r->status = status;
+	clen[0] = '\0';
+	if (framed)
+		snprintf(clen, sizeof(clen), "Content-Length: %lu\r\n",
+		    (unsigned long)len);
 	n = snprintf(head, sizeof(head),
 	    "Status: %d %s\r\n"
 	    "%s%s%s"
-	    "Content-Length: %lu\r\n"
+	    "%s"
 	    "Cache-Control: no-store\r\n"
 	    "X-Content-Type-Options: nosniff\r\n"
 	    "%s\r\n",
 	    status, http_status_text(status),
 	    ctype != NULL ? "Content-Type: " : "",
 	    ctype != NULL ? ctype : "", ctype != NULL ? "\r\n" : "",
-	    (unsigned long)len, headers != NULL ? headers : "");
+	    clen, headers != NULL ? headers : "");
 	if (n < 0 || (size_t)n >= sizeof(head)) {
 		log_warn("reply: headers too long for %s", r->path);
-		return;
+		return -1;
 	}
 	FCGX_PutStr(head, n, r->fcgx->out);
-	if (len > 0)
+	return 0;
+}
+
+/* Write the status line, headers and a body of len bytes. */
+static void
+reply_raw(struct req *r, int status, const char *ctype, const char *headers,
+    const char *body, size_t len)
+{
+	if (reply_head(r, status, ctype, headers, 1, len) == 0 && len > 0)
 		FCGX_PutStr(body, (int)len, r->fcgx->out);
+}
+
+void
+reply_stream_open(struct req *r, int status)
+{
+	reply_head(r, status, "application/json", NULL, 0, 0);
+}
+
+void
+reply_stream_literal(struct req *r, const char *text)
+{
+	FCGX_PutStr(text, (int)strlen(text), r->fcgx->out);
+}
+
+/* Print value with cJSON and write it; a value that cannot be printed (out
+ * of memory) is written as null so the document stays well-formed. */
+void
+reply_stream_json(struct req *r, const cJSON *value)
+{
+	char	*text;
+
+	if ((text = cJSON_PrintUnformatted(value)) == NULL) {
+		log_warn("reply: out of memory printing JSON for %s", r->path);
+		reply_stream_literal(r, "null");
+		return;
+	}
+	FCGX_PutStr(text, (int)strlen(text), r->fcgx->out);
+	cJSON_free(text);
 }
 
 void

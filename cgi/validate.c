@@ -2,6 +2,7 @@
  * Pure functions: no I/O, no globals, so unit tests and fuzzers can use them. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cJSON.h>
@@ -507,10 +508,107 @@ fail:
 	return -1;
 }
 
-/* Validate n decoded parameters (a query or a form) against fields. */
+#define LIST_SEPARATORS	" \t\r\n,"
+
+/*
+ * A form's FT_STRINGS value: the items of s, separated by spaces or
+ * commas, validated like a JSON array of them. On success v keeps s (the
+ * items are split again when used: value_pg_array).
+ */
+static int
+validate_list(const struct field *f, const char *s, struct value *v,
+    struct verr *ve)
+{
+	cJSON		*arr;
+	char		 one[HTTP_FORM_MAX + 1];
+	size_t		 len, n0 = ve->n;
+
+	if ((arr = cJSON_CreateArray()) == NULL) {
+		verr_add(ve, f->name, "out of memory");
+		return -1;
+	}
+	for (;;) {
+		s += strspn(s, LIST_SEPARATORS);
+		if (*s == '\0')
+			break;
+		len = strcspn(s, LIST_SEPARATORS);
+		if (len >= sizeof(one))
+			len = sizeof(one) - 1;
+		memcpy(one, s, len);
+		one[len] = '\0';
+		if (!cJSON_AddItemToArray(arr, cJSON_CreateString(one))) {
+			verr_add(ve, f->name, "out of memory");
+			break;
+		}
+		s += len;
+	}
+	if (ve->n == n0)
+		validate_strings(f, arr, v, ve);
+	cJSON_Delete(arr);
+	v->items = NULL;
+	return ve->n == n0 && v->present ? 0 : -1;
+}
+
+/* Append the text[] item it (len bytes) to o, quoted; returns the end. */
+static char *
+pg_array_item(char *o, const char *it, size_t len)
+{
+	size_t	i;
+
+	*o++ = '"';
+	for (i = 0; i < len; i++) {
+		if (it[i] == '"' || it[i] == '\\')
+			*o++ = '\\';
+		*o++ = it[i];
+	}
+	*o++ = '"';
+	return o;
+}
+
+char *
+value_pg_array(const struct value *v)
+{
+	const cJSON	*it;
+	const char	*s;
+	size_t		 len = 3, n;
+	char		*out, *o;
+
+	if (v->items != NULL)
+		cJSON_ArrayForEach(it, v->items)
+			len += 2 * strlen(it->valuestring) + 3;
+	else
+		len += 3 * strlen(v->s);
+	if ((out = malloc(len)) == NULL)
+		return NULL;
+	o = out;
+	*o++ = '{';
+	if (v->items != NULL)
+		cJSON_ArrayForEach(it, v->items) {
+			if (o != out + 1)
+				*o++ = ',';
+			o = pg_array_item(o, it->valuestring,
+			    strlen(it->valuestring));
+		}
+	else
+		for (s = v->s; *(s += strspn(s, LIST_SEPARATORS)) != '\0';
+		    s += n) {
+			n = strcspn(s, LIST_SEPARATORS);
+			if (o != out + 1)
+				*o++ = ',';
+			o = pg_array_item(o, s, n);
+		}
+	*o++ = '}';
+	*o = '\0';
+	return out;
+}
+
+/*
+ * Validate n decoded parameters (a query, or a form when form is set)
+ * against fields.
+ */
 static int
 validate_params(const struct http_param *p, int n, const struct field *fields,
-    size_t nfields, struct value *vals, struct verr *ve)
+    size_t nfields, struct value *vals, int form, struct verr *ve)
 {
 	const struct field	*f;
 	const char		*errstr;
@@ -563,9 +661,14 @@ validate_params(const struct http_param *p, int n, const struct field *fields,
 				continue;
 			break;
 		case FT_STRINGS:
-			verr_add(ve, f->name, "%s cannot be a query parameter",
-			    f->name);
-			continue;
+			if (!form) {
+				verr_add(ve, f->name, "%s cannot be a query "
+				    "parameter", f->name);
+				continue;
+			}
+			if (validate_list(f, p[k].val, &vals[i], ve) != 0)
+				continue;
+			break;
 		}
 		vals[i].present = 1;
 	}
@@ -595,7 +698,7 @@ validate_query(const char *qs, const struct field *fields, size_t nfields,
 		verr_add(ve, NULL, "%s", why);
 		return -1;
 	}
-	return validate_params(p, n, fields, nfields, vals, ve);
+	return validate_params(p, n, fields, nfields, vals, 0, ve);
 }
 
 int
@@ -618,5 +721,5 @@ validate_form(const char *body, size_t len, const struct field *fields,
 	for (k = 0, m = 0; k < n; k++)
 		if (p[k].val[0] != '\0')
 			p[m++] = p[k];
-	return validate_params(p, m, fields, nfields, vals, ve);
+	return validate_params(p, m, fields, nfields, vals, 1, ve);
 }
