@@ -309,6 +309,12 @@ $$;
 
 -- Privileges -----------------------------------------------------------------
 
+-- The queue check is a deferred trigger: it runs at commit, outside the
+-- SECURITY DEFINER function that changed the queue, as whoever commits.
+-- It reads deployments, which the web role no longer may.
+ALTER FUNCTION check_queue_dense() SECURITY DEFINER
+    SET search_path = spiderpig, pg_temp;
+
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA spiderpig FROM PUBLIC;
 -- The web app reads only through functions now.
 REVOKE ALL ON ALL TABLES IN SCHEMA spiderpig FROM spiderpig_web;
