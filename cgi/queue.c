@@ -32,7 +32,8 @@ reply_query(struct req *r, const char *sql, int n, const char *const *params)
 
 /*
  * GET /api/v1/queue?after=&limit= : the active deployment and a page of
- * the queue in order (limit, default 100, after a position); next_after
+ * the queue in order (limit, default and most 500, after a position);
+ * next_after
  * continues it.
  */
 int
@@ -51,7 +52,7 @@ queue_get(struct req *r)
 		return 0;
 	}
 	snprintf(after, sizeof(after), "%lld", v[0].present ? v[0].i : 0);
-	snprintf(limit, sizeof(limit), "%lld", v[1].present ? v[1].i : 100);
+	snprintf(limit, sizeof(limit), "%lld", v[1].present ? v[1].i : 500);
 	params[0] = after;
 	params[1] = limit;
 	return reply_query(r, "SELECT spiderpig.queue_page($1::int, $2::int)",

@@ -114,7 +114,7 @@ $$;
 -- after after_position. next_after is the cursor of the next page (absent
 -- on the last).
 CREATE FUNCTION queue_page(after_position integer DEFAULT 0,
-    max_rows integer DEFAULT 100) RETURNS json
+    max_rows integer DEFAULT 500) RETURNS json
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = spiderpig, pg_temp AS $$
 	WITH page AS (SELECT q.position, deployment_json(d) AS j
 	    FROM queue q JOIN deployments d ON d.id = q.id
@@ -316,7 +316,9 @@ ALTER FUNCTION check_queue_dense() SECURITY DEFINER
     SET search_path = spiderpig, pg_temp;
 
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA spiderpig FROM PUBLIC;
--- The web app reads only through functions now.
+-- The web app reads only through functions now. (Quietly: REVOKE warns
+-- about each table the role had nothing on.)
+SET LOCAL client_min_messages = error;
 REVOKE ALL ON ALL TABLES IN SCHEMA spiderpig FROM spiderpig_web;
 GRANT EXECUTE ON FUNCTION deployment_json(deployments), deployment_get(bigint),
     deployment_list(text, text, timestamptz, timestamptz, bigint, integer),
