@@ -3,8 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../cgi/validate.c"
-#include "../../cgi/logmask.c"
+#include "cgi.h"
+#include "http.h"
 
 static int	ntest, nfail;
 
