@@ -6,10 +6,13 @@
  * the input.
  *
  * libFuzzer: `tools/fuzz cgi_request` (builds with -DSPIDERPIG_LIBFUZZER).
- * Standalone, to replay files (crashes, seeds) under valgrind or gdb:
- *   cc -std=c11 -D_GNU_SOURCE -g -Ilib -I/usr/include/cjson \
- *     -I/usr/include/postgresql fuzz/cgi_request.c lib/http.c lib/json.c \
- *     lib/util.c -lcjson -lpq -lcrypto -o build/cgi_request-replay
+ * Standalone, to replay files (crashes, seeds) under valgrind or gdb, after
+ * `make build` (it links the app's own tables from its library):
+ *   cc -std=c11 -D_GNU_SOURCE -g -Ilib -Icgi -Ibuild \
+ *     $(pkg-config --cflags libcjson libpq) fuzz/cgi_request.c \
+ *     build/libspiderpig-cgi.a build/libspiderpig.a \
+ *     $(pkg-config --libs fcgi libpq libcjson openssl inih liboath \
+ *     libqrencode cjose libcurl) -pthread -lm -o build/cgi_request-replay
  *   build/cgi_request-replay FILE...
  */
 #include <stdint.h>
@@ -17,16 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../cgi/validate.c"
-#include "../cgi/action_table.c"
-#include "../cgi/route.c"
-
-#define STUB(f)	int f(struct req *r) { (void)r; return 0; }
-STUB(deployments_list) STUB(deployments_get) STUB(deployments_log)
-STUB(queue_get) STUB(status_get) STUB(health_live) STUB(health_ready)
-STUB(login_start) STUB(login_callback) STUB(logout_post) STUB(totp_page)
-STUB(totp_submit) STUB(page_dashboard) STUB(page_tokens)
-STUB(page_token_create) STUB(page_admin) STUB(page_admin_unknown)
+#include "cgi.h"
+#include "http.h"
 
 /* The query strings the read handlers take (deployments.c, log.c). */
 static const struct field fz_query[] = {

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../worker/lines.c"
+#include "lines.h"
 #include "mask.h"
 
 struct got {
