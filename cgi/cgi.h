@@ -373,6 +373,9 @@ void		 page_button(struct html *, const struct session *s,
 		    const char *label);
 /* "Deployments are frozen by ..." when doc's "freeze" is an object. */
 void		 page_freeze_banner(struct html *, const cJSON *doc);
+/* The state of deployment d as a person reads it ("state_label"), with
+ * the state's name as its title. */
+void		 page_state(struct html *, const cJSON *d);
 /* The patches of deployment d, separated by spaces. */
 void		 page_patches(struct html *, const cJSON *d);
 /* doc's "queue" (the active deployment first) as a table. */

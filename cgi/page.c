@@ -175,6 +175,17 @@ page_patches(struct html *h, const cJSON *d)
 }
 
 void
+page_state(struct html *h, const cJSON *d)
+{
+	html_raw(h, "<span class=\"state\" title=\"");
+	html_escape(h, page_str(d, "state"));
+	html_raw(h, "\">");
+	html_escape(h, page_str(d, "state_label")[0] != '\0' ?
+	    page_str(d, "state_label") : page_str(d, "state"));
+	html_raw(h, "</span>");
+}
+
+void
 page_queue_table(struct html *h, const cJSON *doc)
 {
 	const cJSON	*d;
@@ -191,7 +202,7 @@ page_queue_table(struct html *h, const cJSON *doc)
 		html_raw(h, "</td><td>");
 		html_int(h, page_int(d, "id"));
 		html_raw(h, "</td><td>");
-		html_escape(h, page_str(d, "state"));
+		page_state(h, d);
 		html_raw(h, "</td><td>");
 		html_escape(h, page_str(d, "requester"));
 		html_raw(h, "</td><td>");

@@ -44,7 +44,7 @@ mine_row(struct html *h, const struct session *s, const cJSON *d)
 	html_raw(h, "<tr><td>");
 	html_int(h, id);
 	html_raw(h, "</td><td>");
-	html_escape(h, page_str(d, "state"));
+	page_state(h, d);
 	html_raw(h, "</td><td>");
 	page_patches(h, d);
 	html_raw(h, "</td><td>");

@@ -11,6 +11,7 @@
 #include "http.h"
 #include "json.h"
 #include "util.h"
+#include "vocab.h"
 
 #define VALIDATE_MAX_FIELDS	16
 
@@ -172,21 +173,12 @@ patch_change(const char *s)
 	return v;
 }
 
+/* A deployment state of the vocabulary (lib/vocab.def). */
 int
 check_state(const char *s, const char **why)
 {
-	static const char *const states[] = {
-		"queued", "awaiting_ready", "merging", "syncing_test",
-		"smoke_testing", "awaiting_continue", "syncing_canary",
-		"checking_canary", "syncing_production", "awaiting_finish",
-		"rolling_back", "awaiting_ack", "done", "rolled_back",
-		"rollback_failed", "cancelled", "expired"
-	};
-	size_t	i;
-
-	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++)
-		if (strcmp(s, states[i]) == 0)
-			return 0;
+	if (vocab_state(s) != NULL)
+		return 0;
 	*why = "is not a deployment state";
 	return -1;
 }

@@ -28,7 +28,8 @@ LANGUAGE sql STABLE AS $$
 	WHERE p.deployment_id = prompt_json.deployment AND p.answered_at IS NULL
 $$;
 
--- Each stage of a deployment in order, with what its latest event says.
+-- Each stage of a deployment in the vocabulary's order, with what its
+-- latest event says.
 CREATE FUNCTION stages_json(deployment bigint) RETURNS json
 LANGUAGE sql STABLE AS $$
 	SELECT json_agg(json_build_object('name', s.name,
@@ -38,8 +39,7 @@ LANGUAGE sql STABLE AS $$
 	    'started_at', b.at,
 	    'finished_at', CASE WHEN l.action = 'stage_finished' THEN l.at END,
 	    'detail', l.details->'detail') ORDER BY s.ord)
-	FROM unnest(ARRAY['merge', 'sync_test', 'smoke_test', 'sync_canary',
-	    'canary_check', 'sync_production']) WITH ORDINALITY s(name, ord)
+	FROM vocabulary() s
 	LEFT JOIN LATERAL (SELECT e.action, e.at, e.details FROM events e
 	    WHERE e.deployment_id = stages_json.deployment
 	    AND e.action IN ('stage_started', 'stage_finished')
@@ -49,6 +49,7 @@ LANGUAGE sql STABLE AS $$
 	    WHERE e.deployment_id = stages_json.deployment
 	    AND e.action = 'stage_started' AND e.details->>'stage' = s.name
 	    ORDER BY e.id DESC LIMIT 1) b ON true
+	WHERE s.kind = 'stage'
 $$;
 
 -- The freeze in force as {reason, by, since, until}, or NULL.
@@ -143,12 +144,23 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = spiderpig, pg_temp AS $$
 	    'now', now())
 $$;
 
+-- A state before the pipeline starts (waiting in the queue or for the
+-- "ready" answer): what a requester may still cancel. From the vocabulary's
+-- order, so a new state needs no edit here.
+CREATE FUNCTION state_before_pipeline(s text) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+	SELECT v.ord < (SELECT min(p.ord) FROM vocabulary() p
+	    WHERE p.kind = 'state' AND p.pipeline)
+	FROM vocabulary() v WHERE v.kind = 'state' AND v.name = s
+$$;
+
 -- The queue as the pages show it: the active deployment and the first
 -- max_rows queued, in order.
 CREATE FUNCTION queue_short_json(max_rows integer) RETURNS json
 LANGUAGE sql STABLE AS $$
 	SELECT coalesce(json_agg(json_build_object('id', x.id,
-	    'state', x.state, 'position', x.position, 'requester', x.requester,
+	    'state', x.state, 'state_label', state_label(x.state),
+	    'position', x.position, 'requester', x.requester,
 	    'patches', x.patches) ORDER BY x.position NULLS FIRST, x.id), '[]')
 	FROM (SELECT * FROM queue q ORDER BY q.position NULLS FIRST, q.id
 	    LIMIT max_rows) x
@@ -165,8 +177,9 @@ BEGIN
 	    'queue', queue_short_json(200),
 	    'queue_length', (SELECT count(*) FROM queue q),
 	    'mine', (SELECT coalesce(json_agg(x ORDER BY x.id DESC), '[]')
-		FROM (SELECT d.id, d.state, d.patches, d.created_at,
-		    d.state IN ('queued', 'awaiting_ready') AS cancellable,
+		FROM (SELECT d.id, d.state, state_label(d.state) AS state_label,
+		    d.patches, d.created_at,
+		    state_before_pipeline(d.state) AS cancellable,
 		    prompt_json(d.id) AS prompt FROM deployments d
 		    WHERE d.requester = actor ORDER BY d.id DESC LIMIT 20) x));
 END
