@@ -89,6 +89,96 @@ remove_stale_socket(const char *path)
 	return unlink(path);
 }
 
+/*
+ * Block the stop signals in every thread to come (main takes them with
+ * sigwait(); libfcgi's own handlers would wake only one thread), start the
+ * libraries and open the listening socket into srv. 0, or -1 (logged).
+ */
+static int
+server_open(struct server *srv, const struct cfg *cfg, sigset_t *sigs)
+{
+	sigemptyset(sigs);
+	sigaddset(sigs, SIGTERM);
+	sigaddset(sigs, SIGINT);
+	sigaddset(sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (login_init() != 0) {
+		log_warn("libcurl initialisation failed");
+		return -1;
+	}
+	if (FCGX_Init() != 0) {
+		log_warn("FCGX_Init failed");
+		return -1;
+	}
+	if (remove_stale_socket(cfg->fcgi_socket) != 0) {
+		log_warn("cannot remove %s: %s", cfg->fcgi_socket,
+		    strerror(errno));
+		return -1;
+	}
+	memset(srv, 0, sizeof(*srv));
+	srv->cfg = cfg;
+	atomic_init(&srv->stopping, 0);
+	srv->listen_fd = FCGX_OpenSocket(cfg->fcgi_socket, 1024);
+	if (srv->listen_fd < 0) {
+		log_warn("cannot listen on %s", cfg->fcgi_socket);
+		return -1;
+	}
+	if (chmod(cfg->fcgi_socket, 0660) != 0)
+		log_warn("chmod %s: %s", cfg->fcgi_socket, strerror(errno));
+	return 0;
+}
+
+/* Start n serving threads on workers[]; returns how many started. */
+static int
+threads_start(struct server *srv, struct worker *workers, int n)
+{
+	int	i, started = 0;
+
+	for (i = 0; i < n; i++) {
+		workers[i].srv = srv;
+		atomic_init(&workers[i].kept_fd, -1);
+		if (pthread_create(&workers[i].tid, NULL, serve_thread,
+		    &workers[i]) != 0) {
+			log_warn("pthread_create: %s", strerror(errno));
+			break;
+		}
+		started++;
+	}
+	return started;
+}
+
+/*
+ * Stop the started threads: wake those blocked in accept() (shutdown()
+ * makes it fail) and those idle on a kept-alive connection (its read sees
+ * EOF). Threads inside a request finish it first; after the grace period
+ * the process leaves anyway (_exit: the kernel closes their connections).
+ */
+static void
+threads_stop(struct server *srv, struct worker *workers, int started)
+{
+	struct timespec	 deadline;
+	int		 i, fd, busy = 0;
+
+	atomic_store(&srv->stopping, 1);
+	FCGX_ShutdownPending();
+	shutdown(srv->listen_fd, SHUT_RDWR);
+	for (i = 0; i < started; i++)
+		if ((fd = atomic_load(&workers[i].kept_fd)) >= 0)
+			shutdown(fd, SHUT_RDWR);
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += SHUTDOWN_GRACE_SEC;
+	for (i = 0; i < started; i++)
+		if (pthread_timedjoin_np(workers[i].tid, NULL, &deadline) != 0)
+			busy++;
+	unlink(srv->cfg->fcgi_socket);
+	if (busy > 0) {
+		log_info("%d threads still busy; exiting", busy);
+		_exit(0);
+	}
+}
+
 static void
 usage(void)
 {
@@ -103,10 +193,9 @@ main(int argc, char *argv[])
 	struct cfg	*cfg;
 	struct worker	*workers = NULL;
 	sigset_t	 sigs;
-	struct timespec	 deadline;
 	const char	*config = NULL;
 	char		 err[512];
-	int		 ch, i, fd, sig, started = 0, busy, rc = 1;
+	int		 ch, sig, started = 0, rc = 1;
 
 	log_init("spiderpig-fcgi");
 	while ((ch = getopt(argc, argv, "c:")) != -1) {
@@ -130,54 +219,11 @@ main(int argc, char *argv[])
 		goto out;
 	}
 
-	/*
-	 * Every thread blocks the stop signals; main takes them with
-	 * sigwait(). libfcgi's own handlers would wake only one thread.
-	 */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
-	if (login_init() != 0) {
-		log_warn("libcurl initialisation failed");
+	if (server_open(&srv, cfg, &sigs) != 0)
 		goto out;
-	}
-	if (FCGX_Init() != 0) {
-		log_warn("FCGX_Init failed");
-		goto out;
-	}
-	if (remove_stale_socket(cfg->fcgi_socket) != 0) {
-		log_warn("cannot remove %s: %s", cfg->fcgi_socket,
-		    strerror(errno));
-		goto out;
-	}
-	memset(&srv, 0, sizeof(srv));
-	srv.cfg = cfg;
-	atomic_init(&srv.stopping, 0);
-	srv.listen_fd = FCGX_OpenSocket(cfg->fcgi_socket, 1024);
-	if (srv.listen_fd < 0) {
-		log_warn("cannot listen on %s", cfg->fcgi_socket);
-		goto out;
-	}
-	if (chmod(cfg->fcgi_socket, 0660) != 0)
-		log_warn("chmod %s: %s", cfg->fcgi_socket, strerror(errno));
-
 	if ((workers = calloc((size_t)cfg->fcgi_threads, sizeof(*workers))) == NULL)
 		goto out;
-	for (i = 0; i < cfg->fcgi_threads; i++) {
-		workers[i].srv = &srv;
-		atomic_init(&workers[i].kept_fd, -1);
-		if (pthread_create(&workers[i].tid, NULL, serve_thread,
-		    &workers[i]) != 0) {
-			log_warn("pthread_create: %s", strerror(errno));
-			break;
-		}
-		started++;
-	}
-	if (started == 0)
+	if ((started = threads_start(&srv, workers, cfg->fcgi_threads)) == 0)
 		goto out;
 	log_info("listening on %s with %d threads", cfg->fcgi_socket, started);
 
@@ -186,30 +232,7 @@ main(int argc, char *argv[])
 			sig = SIGTERM;
 	} while (sig == SIGHUP);
 	log_info("signal %d: shutting down", sig);
-
-	/*
-	 * Wake the threads blocked in accept() (shutdown() makes it fail)
-	 * and those idle on a kept-alive connection (its read sees EOF).
-	 * Threads inside a request finish it first.
-	 */
-	atomic_store(&srv.stopping, 1);
-	FCGX_ShutdownPending();
-	shutdown(srv.listen_fd, SHUT_RDWR);
-	for (i = 0; i < started; i++)
-		if ((fd = atomic_load(&workers[i].kept_fd)) >= 0)
-			shutdown(fd, SHUT_RDWR);
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += SHUTDOWN_GRACE_SEC;
-	for (i = 0, busy = 0; i < started; i++)
-		if (pthread_timedjoin_np(workers[i].tid, NULL, &deadline) != 0)
-			busy++;
-	unlink(cfg->fcgi_socket);
-	if (busy > 0) {
-		/* Still in a request after the grace period: leave anyway,
-		 * the kernel closes their connections. */
-		log_info("%d threads still busy; exiting", busy);
-		_exit(0);
-	}
+	threads_stop(&srv, workers, started);
 	rc = 0;
 out:
 	free(workers);

@@ -160,13 +160,32 @@ problem_type(int status)
 	}
 }
 
+/* Add "field" (the first problem's) and "errors" (all of them) to doc. */
+static void
+problem_errors(cJSON *doc, const struct verr *ve)
+{
+	cJSON	*errs, *e;
+	size_t	 i;
+
+	if (ve->e[0].field[0] != '\0')
+		cJSON_AddStringToObject(doc, "field", ve->e[0].field);
+	errs = cJSON_AddArrayToObject(doc, "errors");
+	for (i = 0; errs != NULL && i < ve->n; i++) {
+		if ((e = cJSON_CreateObject()) == NULL)
+			break;
+		if (ve->e[i].field[0] != '\0')
+			cJSON_AddStringToObject(e, "field", ve->e[i].field);
+		cJSON_AddStringToObject(e, "detail", ve->e[i].detail);
+		cJSON_AddItemToArray(errs, e);
+	}
+}
+
 void
 reply_problem(struct req *r, int status, const struct verr *ve,
     const char *fmt, ...)
 {
-	cJSON	*doc, *errs, *e;
+	cJSON	*doc;
 	char	 detail[512], hdr[128], *text;
-	size_t	 i;
 	va_list	 ap;
 
 	va_start(ap, fmt);
@@ -187,20 +206,8 @@ reply_problem(struct req *r, int status, const struct verr *ve,
 	cJSON_AddStringToObject(doc, "title", http_status_text(status));
 	cJSON_AddNumberToObject(doc, "status", status);
 	cJSON_AddStringToObject(doc, "detail", detail);
-	if (ve != NULL && ve->n > 0) {
-		if (ve->e[0].field[0] != '\0')
-			cJSON_AddStringToObject(doc, "field", ve->e[0].field);
-		errs = cJSON_AddArrayToObject(doc, "errors");
-		for (i = 0; errs != NULL && i < ve->n; i++) {
-			if ((e = cJSON_CreateObject()) == NULL)
-				break;
-			if (ve->e[i].field[0] != '\0')
-				cJSON_AddStringToObject(e, "field",
-				    ve->e[i].field);
-			cJSON_AddStringToObject(e, "detail", ve->e[i].detail);
-			cJSON_AddItemToArray(errs, e);
-		}
-	}
+	if (ve != NULL && ve->n > 0)
+		problem_errors(doc, ve);
 	if ((text = cJSON_PrintUnformatted(doc)) == NULL) {
 		cJSON_Delete(doc);
 		goto oom;
