@@ -1,7 +1,8 @@
 -- 007_trust.sql: trust boundaries of the web role (issue 7). The second
 -- factor and the AAL2 session become one step, so the web role cannot open a
 -- session the gate accepts without consuming a TOTP step of that session's
--- own user. Never edit once released.
+-- own user; and one user cannot flood the queue (max_queued_per_user).
+-- Never edit once released.
 --
 -- The /totp handler now runs, in ONE transaction:
 --   totp_locked_until(u)     refuse while locked
@@ -62,8 +63,76 @@ BEGIN
 END
 $$;
 
+-- Queue flooding ------------------------------------------------------------
+
+-- How many deployments one user may have waiting in the queue (state
+-- queued; the one offered or running does not count). Admins change it in
+-- psql: UPDATE spiderpig.settings SET max_queued_per_user = 5.
+ALTER TABLE settings ADD COLUMN max_queued_per_user integer NOT NULL
+    DEFAULT 3 CHECK (max_queued_per_user > 0);
+CREATE INDEX deployments_queued_requester ON deployments (requester)
+    WHERE state = 'queued';
+
+-- As in 002, and refused with SP409 when actor already has
+-- max_queued_per_user deployments queued. 409, not 429: the refusal comes
+-- from the state of the queue, not from a request rate; waiting does not
+-- help until one of them leaves the queue (offered, cancelled), so there is
+-- no Retry-After to give, and 429 stays the answer that means "slow down"
+-- (nginx's limits, the TOTP lockout). Admins are held to it as well: a
+-- stolen admin token floods like any other, and an admin who needs more
+-- raises the setting or reorders with move().
+CREATE OR REPLACE FUNCTION enqueue(actor text, patches text[]) RETURNS deployments
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = spiderpig, pg_temp AS $$
+DECLARE
+	d	deployments;
+	i	integer;
+	pos	integer;
+	lim	integer;
+	n	integer;
+BEGIN
+	PERFORM require_user(actor);
+	IF patches IS NULL OR cardinality(patches) = 0 THEN
+		PERFORM raise_error('SP400', 'patches', 'at least one patch is required');
+	END IF;
+	IF cardinality(patches) > 20 THEN
+		PERFORM raise_error('SP400', 'patches', format(
+		    'at most 20 patches per deployment, got %s', cardinality(patches)));
+	END IF;
+	FOR i IN 1 .. cardinality(patches) LOOP
+		IF patches[i] IS NULL OR NOT valid_patch(patches[i]) THEN
+			PERFORM raise_error('SP400', format('patches[%s]', i - 1),
+			    'not a Gerrit change number or change URL');
+		END IF;
+	END LOOP;
+	IF (SELECT count(DISTINCT patch_change(x)) FROM unnest(patches) x)
+	    <> cardinality(patches) THEN
+		PERFORM raise_error('SP400', 'patches', 'the same change is listed twice');
+	END IF;
+	-- Counted under the queue lock, so parallel requests cannot all pass.
+	PERFORM lock_queue();
+	SELECT max_queued_per_user INTO lim FROM settings;
+	SELECT count(*) INTO n FROM deployments
+	    WHERE requester = actor AND state = 'queued';
+	IF n >= lim THEN
+		PERFORM raise_error('SP409', NULL, format(
+		    'you already have %s deployment%s queued; the limit is %s',
+		    n, CASE WHEN n = 1 THEN '' ELSE 's' END, lim));
+	END IF;
+	SELECT coalesce(max(position), 0) + 1 INTO pos
+	    FROM deployments WHERE state = 'queued';
+	INSERT INTO deployments (requester, patches, position)
+	    VALUES (actor, patches, pos) RETURNING * INTO d;
+	PERFORM log_event(actor, d.id, 'enqueued',
+	    jsonb_build_object('patches', patches, 'position', pos));
+	RETURN d;
+END
+$$;
+
+-- Privileges -----------------------------------------------------------------
+
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA spiderpig FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION session_upgrade(bytea), totp_accept(text, bigint),
     totp_confirm(text, bigint) FROM spiderpig_web, spiderpig_admin;
 GRANT EXECUTE ON FUNCTION totp_login(bytea, bigint)
     TO spiderpig_web, spiderpig_admin;
+GRANT UPDATE (max_queued_per_user) ON settings TO spiderpig_admin;
