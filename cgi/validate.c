@@ -608,7 +608,7 @@ value_pg_array(const struct value *v)
 		cJSON_ArrayForEach(it, v->items)
 			len += 2 * strlen(it->valuestring) + 3;
 	else
-		len += 3 * strlen(v->s);
+		len += 4 * strlen(v->s) + 3;
 	if ((out = malloc(len)) == NULL)
 		return NULL;
 	o = out;
