@@ -1,5 +1,6 @@
 /* request.c: one request from accept to answer: identity, body, routing,
- * the role gate, the database connection, and per-request cleanup. */
+ * the role gate, the dispatch to a handler or an action, and per-request
+ * cleanup. The database connection is conn.c's. */
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
