@@ -158,7 +158,7 @@ logw_say(struct logw_sink *s, const char *fmt, ...)
 {
 	char	 buf[4096];
 	va_list	 ap;
-	int	 n;
+	int	 n, sensitive;
 
 	va_start(ap, fmt);
 	n = vsnprintf(buf, sizeof(buf), fmt, ap);
@@ -167,9 +167,11 @@ logw_say(struct logw_sink *s, const char *fmt, ...)
 		return;
 	if ((size_t)n >= sizeof(buf))
 		n = sizeof(buf) - 1;
+	/* Star out literal secrets before the line goes anywhere. */
+	sensitive = mask_line(s->mask, buf, (size_t)n);
 	log_info("deployment %lld: %s", (long long)s->deployment, buf);
 	logw_put(s->logw, s->deployment, ++s->seq, logw_now_usec(),
-	    LOGW_SYSTEM, mask_match(s->mask, buf, (size_t)n), buf, (size_t)n);
+	    LOGW_SYSTEM, sensitive, buf, (size_t)n);
 }
 
 int

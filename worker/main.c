@@ -197,6 +197,11 @@ worker_start(struct worker *w, const char *path)
 		log_warn("%s: [worker] %s", path, err);
 		return 2;
 	}
+	/* The secrets we hand to stages are never stored as they are. */
+	if (mask_add_env(w->mask, w->cfg->env, w->cfg->nenv) == -1) {
+		log_warn("startup: out of memory");
+		return 1;
+	}
 	snprintf(w->lease, sizeof(w->lease), "%d seconds", w->cfg->lease);
 	if (worker_id_init(w) == -1 || signals_init(&w->sig) == -1) {
 		log_warn("startup: %s", strerror(errno));

@@ -35,11 +35,13 @@ enum run_why {
 	WHY_KILLED,
 };
 
-/* One of the command's output pipes. */
+/* One of the command's output pipes: bytes -> lines -> masked lines ->
+ * the log. */
 struct run_stream {
 	int			 fd;
 	enum logw_stream	 stream;
 	struct lines		 lines;
+	struct mask_stream	*ms;
 	struct logw_sink	*sink;
 };
 
@@ -215,15 +217,33 @@ argv_join(char *const *argv, char *buf, size_t bufsz)
 	}
 }
 
-/* Queue one complete line (or a piece of a long one) of a stream. */
+/* Queue one masked line (or piece of a long one) of a stream. */
 static void
-run_emit(void *arg, const char *line, size_t len)
+run_store(void *arg, const char *line, size_t len, int sensitive)
 {
 	struct run_stream	*s = arg;
 	struct logw_sink	*log = s->sink;
 
 	logw_put(log->logw, log->deployment, ++log->seq, logw_now_usec(),
-	    s->stream, mask_match(log->mask, line, len), line, len);
+	    s->stream, sensitive, line, len);
+}
+
+/* A line (or piece) of a stream goes through the stream's mask. */
+static void
+run_emit(void *arg, const char *line, size_t len, int more)
+{
+	struct run_stream	*s = arg;
+
+	mask_stream_put(s->ms, line, len, more, run_store, s);
+}
+
+/* End of a stream: its unterminated last line, and a piece the mask still
+ * holds back. */
+static void
+run_stream_end(struct run_stream *s)
+{
+	lines_finish(&s->lines, run_emit, s);
+	mask_stream_end(s->ms, run_store, s);
 }
 
 /* Read what one pipe has; at EOF emit the last partial line and close. */
@@ -240,7 +260,7 @@ run_read(struct run_stream *s)
 	}
 	if (n == -1 && (errno == EINTR || errno == EAGAIN))
 		return;
-	lines_finish(&s->lines, run_emit, s);
+	run_stream_end(s);
 	close(s->fd);
 	s->fd = -1;
 }
@@ -256,7 +276,9 @@ run_open(struct run *r, char *detail, size_t detailsz)
 
 	if (env_build(r->sp, r->env, r->store) == -1 ||
 	    lines_init(&r->s[0].lines) == -1 ||
-	    lines_init(&r->s[1].lines) == -1) {
+	    lines_init(&r->s[1].lines) == -1 ||
+	    (r->s[0].ms = mask_stream_new(r->sp->log->mask, LINES_MAX)) == NULL ||
+	    (r->s[1].ms = mask_stream_new(r->sp->log->mask, LINES_MAX)) == NULL) {
 		snprintf(detail, detailsz, "out of memory");
 		return -1;
 	}
@@ -450,8 +472,8 @@ run_close(struct run *r)
 	if (!r->exited && waitpid(r->pid, &r->status, 0) == r->pid)
 		r->exited = 1;
 	for (i = 0; i < 2; i++)
-		if (r->s[i].lines.buf != NULL)
-			lines_finish(&r->s[i].lines, run_emit, &r->s[i]);
+		if (r->s[i].lines.buf != NULL && r->s[i].ms != NULL)
+			run_stream_end(&r->s[i]);
 }
 
 /* Step 4: what the run amounts to, in *ok, detail and the log. */
@@ -488,6 +510,7 @@ run_free(struct run *r)
 		if (r->s[i].fd != -1)
 			close(r->s[i].fd);
 		lines_free(&r->s[i].lines);
+		mask_stream_free(r->s[i].ms);
 	}
 	for (i = 0; i < RUN_ENV_STORE; i++)
 		free(r->store[i]);
