@@ -10,27 +10,21 @@
  * plants a secret there, one of the ways masking used to be bypassed:
  *   0: the literal "~Lit~Sec~" (a secret from the stage environment);
  *   1: "password=`Kw`"; 2: "\0password=`Nul`" (a NUL before it);
- *   3: "password:\n`Next`" (the value on the next line).
+ *   3: "password:\n`Next`" (the value on the next line);
+ *   4, then a byte n: LINES_MAX - n filler bytes, so that a short input
+ *      reaches the 64 KiB cut and can put a secret across it (three times
+ *      per input at most; after that 4 plants the literal).
  * Every other '~' and '`' is replaced, so these bytes come only from
- * plants. Lines are cut every 16 bytes (LINES_MAX), so the cut falls
- * inside planted secrets. The oracle: no '~' is ever emitted (literals
- * are starred out, across cuts too), and every emitted piece holding a '`'
- * is sensitive.
+ * plants. The oracle: no '~' is ever emitted (literals are starred out,
+ * across cuts too), and every emitted piece holding a '`' is sensitive.
  *
- * tools/fuzz mask_lines   (or by hand:)
- * clang -g -O1 -fsanitize=fuzzer,address,undefined -Ilib \
- *     fuzz/mask_lines.c lib/mask.c -o build/fuzz/mask_lines
+ * Run by tools/fuzz, which links lib/ and worker/ (without main.c).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Small, so short inputs reach the cuts. */
-#ifndef LINES_MAX
-#define LINES_MAX	16
-#endif
-
-#include "../worker/lines.c"
+#include "lines.h"
 #include "mask.h"
 
 static const char	*const fz_plants[] = {
@@ -143,20 +137,34 @@ collect(void *arg, const char *line, size_t len, int more)
 	mask_stream_put(sp->ms, line, len, more, check_masked, NULL);
 }
 
-/* The stage output the input stands for: plants expanded, '~' and '`'
- * only from plants. Returns its length; out must hold 20 * size bytes. */
+/*
+ * The stage output the input stands for: plants expanded, '~' and '`'
+ * only from plants. With out NULL only counts. Returns its length.
+ */
 static size_t
 plant(const uint8_t *data, size_t size, char *out)
 {
-	size_t		 i, n = 0, k;
+	size_t		 i, n = 0, k, fill, fills = 0;
 	const char	*p;
 
 	for (i = 0; i < size; i++) {
 		if (data[i] == 0xFF && i + 1 < size) {
-			k = data[++i] % 4;
-			p = fz_plants[k];
+			k = data[++i] % 5;
+			/* At most 3 fillers: a few cuts, not 100 MB inputs. */
+			if (k == 4 && fills++ < 3) {
+				fill = LINES_MAX - (i + 1 < size ? data[++i] : 0);
+				if (out != NULL)
+					memset(out + n, 'f', fill);
+				n += fill;
+				continue;
+			}
+			p = fz_plants[k % 4];
+			if (out == NULL) {
+				n += k % 4 == 2 ? 1 + strlen(p + 1) : strlen(p);
+				continue;
+			}
 			/* Plant 2 starts with a NUL: strlen would stop there. */
-			if (k == 2) {
+			if (k % 4 == 2) {
 				out[n++] = '\0';
 				p++;
 			}
@@ -164,7 +172,10 @@ plant(const uint8_t *data, size_t size, char *out)
 			n += strlen(p);
 			continue;
 		}
-		out[n++] = data[i] == '~' || data[i] == '`' ? '.' : (char)data[i];
+		if (out != NULL)
+			out[n] = data[i] == '~' || data[i] == '`' ? '.' :
+			    (char)data[i];
+		n++;
 	}
 	return n;
 }
@@ -226,8 +237,10 @@ LLVMFuzzerTestOneInput(const uint8_t *raw, size_t rawsize)
 	if (rawsize < 1)
 		return 0;
 	seed = raw[0];		/* chooses the read sizes */
-	data = malloc(20 * rawsize);
-	size = plant(raw + 1, rawsize - 1, data);
+	size = plant(raw + 1, rawsize - 1, NULL);
+	if ((data = malloc(size + 1)) == NULL)
+		abort();
+	(void)plant(raw + 1, rawsize - 1, data);
 	/* Worst case: a separator after every byte. */
 	got.buf = malloc(2 * size + 2);
 	want.buf = malloc(2 * size + 2);

@@ -36,7 +36,7 @@ lines_emit_line(const char *line, size_t len, lines_emit_fn emit, void *arg)
  * so a piece does not end in half a character. Always cuts at least
  * LINES_MAX - 3 bytes.
  */
-static size_t
+size_t
 lines_cut(const char *buf, size_t len, unsigned char next)
 {
 	size_t	j;
@@ -106,7 +106,7 @@ lines_finish(struct lines *l, lines_emit_fn emit, void *arg)
  * bytes there are not one (RFC 3629: no overlongs, surrogates or code
  * points past U+10FFFF).
  */
-static size_t
+size_t
 utf8_valid_len(const unsigned char *s, size_t n)
 {
 	unsigned char	c = s[0], lo = 0x80, hi = 0xBF;

@@ -43,6 +43,12 @@ void	 lines_feed(struct lines *, const char *data, size_t n,
 /* End of stream: emit the unterminated last line, if any. */
 void	 lines_finish(struct lines *, lines_emit_fn, void *arg);
 
+/* Where to cut a too-long line of len bytes in buf (next: the byte after
+ * it) so no UTF-8 character is split; at least LINES_MAX - 3. */
+size_t	 lines_cut(const char *buf, size_t len, unsigned char next);
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
+size_t	 utf8_valid_len(const unsigned char *s, size_t n);
+
 /*
  * Write src as a COPY text-format field into dst: backslash, tab, newline
  * and CR become \\ \t \n \r; NUL bytes and byte sequences that are not

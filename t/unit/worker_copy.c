@@ -1,10 +1,10 @@
 /* t/unit/worker_copy.c: the worker's line splitter and COPY text escaping
- * (worker/lines.c, compiled in: the unit build links only lib/). */
+ * (worker/lines.c, from build/libspiderpig-worker.a). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../worker/lines.c"
+#include "lines.h"
 #include "tap.h"
 
 static int
