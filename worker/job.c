@@ -8,6 +8,7 @@
 #include "db.h"
 #include "run.h"
 #include "util.h"
+#include "vocab.h"
 #include "worker.h"
 
 /* How long a finished stage keeps trying to report to an unreachable
@@ -30,30 +31,6 @@ struct job_lease {
 	struct job	*j;
 	const char	*expect_state;
 };
-
-static const struct {
-	const char	*state;
-	enum cfg_stage	 stage;
-} stage_states[] = {
-	{ "merging",		STAGE_MERGE },
-	{ "syncing_test",	STAGE_SYNC_TEST },
-	{ "smoke_testing",	STAGE_SMOKE_TEST },
-	{ "syncing_canary",	STAGE_SYNC_CANARY },
-	{ "checking_canary",	STAGE_CANARY_CHECK },
-	{ "syncing_production",	STAGE_SYNC_PRODUCTION },
-};
-
-/* The stage a state runs, or -1 (prompts, rolling_back, terminal). */
-static int
-job_stage_of(const char *state)
-{
-	size_t	i;
-
-	for (i = 0; i < sizeof(stage_states) / sizeof(stage_states[0]); i++)
-		if (strcmp(stage_states[i].state, state) == 0)
-			return (int)stage_states[i].stage;
-	return -1;
-}
 
 /*
  * Run a statement returning one text value on the main connection,
@@ -314,7 +291,8 @@ job_rollback_stages(struct worker *w, struct job *j, char **names, size_t n,
 		}
 		if (job_command(w, j, names[i], "rollback",
 		    w->cfg->stages[st].rollback, w->cfg->stages[st].timeout,
-		    "rolling_back", &ok, detail, sizeof(detail)) != RUN_DONE)
+		    vocab_states[STATE_rolling_back].name, &ok, detail,
+		    sizeof(detail)) != RUN_DONE)
 			return -1;
 		if (!ok) {
 			all_ok = 0;
@@ -374,6 +352,7 @@ int
 job_run(struct worker *w, PGresult *claimed)
 {
 	struct job	 j;
+	const struct vocab_state *vs;
 	int		 st, rc = -1;
 
 	memset(&j, 0, sizeof(j));
@@ -387,9 +366,9 @@ job_run(struct worker *w, PGresult *claimed)
 		log_warn("deployment %s: cannot read its log position", j.idstr);
 		goto out;
 	}
-	if (strcmp(j.state, "rolling_back") == 0)
+	if ((vs = vocab_state(j.state)) != NULL && vs->class == VOCAB_ROLLBACK)
 		rc = job_rollback(w, &j);
-	else if ((st = job_stage_of(j.state)) != -1)
+	else if ((st = vocab_stage_of_state(j.state)) != -1)
 		rc = job_stage(w, &j, (enum cfg_stage)st);
 	/* Anything else (a prompt) needs no worker. */
 out:
