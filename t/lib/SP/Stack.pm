@@ -10,6 +10,7 @@ package SP::Stack;
 #   new(nginx_conf => 'location ... { root @DIR@; }') lines added to the TLS
 #       server (nginx.d/test.conf; @DIR@ becomes the stack's folder)
 #   worker => {env => [...], mask => [...]} add to the template's env/mask
+#       (@DIR@ in a worker value becomes the stack's folder)
 #   oidc => 1: browser login through the bundled provider (idp/provider.js,
 #       started by tools/stack on a free port); oidc => {issuer => URL,
 #       client_secret => S} another provider (t/badidp). Either way the
@@ -234,7 +235,8 @@ sub _override_ini {
     my $worker = $self->{opt}{worker} // {};
     for my $k (sort keys %$worker) {
         my $v = $worker->{$k};
-        push @{ $set{worker} }, [ $k, ref $v eq 'ARRAY' ? $v : [$v] ];
+        my @v = map { (my $x = $_) =~ s/\@DIR\@/$self->{dir}/g; $x } ref $v eq 'ARRAY' ? @$v : ($v);
+        push @{ $set{worker} }, [ $k, \@v ];
     }
     my $oidc = $self->{opt}{oidc};
     if (ref $oidc) {
