@@ -27,7 +27,7 @@ my $port = $ENV{DOORS_PGPORT} // 5439;
 sub psql_door {
     my ($door, $role) = @_;
     my @got;
-    for my $host ("$dir/run", "$dir/run/pg") {
+    for my $host ("$dir/run/pg", "$dir/run") {
         my $out = `psql -X -w -At -h "$host" -p "$port" -U $role -d spiderpig -c 'select current_user' 2>&1`;
         chomp $out;
         if ($? == 0 && $out eq $role) {
