@@ -154,22 +154,45 @@ log_init(const char *progname)
 	log_prog = progname;
 }
 
+/*
+ * Write msg with every control character (below 0x20, and DEL) as \xHH
+ * and a backslash doubled: what a client put in a path or a claim cannot
+ * start a forged line or drive a terminal. Other bytes (UTF-8) pass.
+ */
+static void
+log_escaped(const char *msg)
+{
+	const unsigned char	*p;
+
+	for (p = (const unsigned char *)msg; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			fprintf(stderr, "\\x%02x", *p);
+		else if (*p == '\\')
+			fputs("\\\\", stderr);
+		else
+			fputc(*p, stderr);
+	}
+}
+
 static void
 log_v(const char *level, const char *fmt, va_list ap)
 {
-	char		 stamp[32];
+	char		 stamp[32], *msg = NULL;
 	struct timespec	 ts;
 	struct tm	 tm;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	if (vasprintf(&msg, fmt, ap) == -1)
+		msg = NULL;
 	flockfile(stderr);
 	fprintf(stderr, "%s.%03ldZ %s[%d] %s: ", stamp, ts.tv_nsec / 1000000,
 	    log_prog, (int)getpid(), level);
-	vfprintf(stderr, fmt, ap);
+	log_escaped(msg != NULL ? msg : "(out of memory formatting a log line)");
 	fputc('\n', stderr);
 	funlockfile(stderr);
+	free(msg);
 }
 
 void
