@@ -41,7 +41,7 @@ close $fh;
 ok(@sockets >= 1, "the app listens on @sockets");
 
 my %door = map { /^DOOR (.+?): (OPEN|SHUT):/ ? ($1 => $2) : () } @lines;
-my @want = ('postgres superuser', 'web role', 'worker role',
+my @want = ('capabilities', 'postgres superuser', 'web role', 'worker role',
     (map { "file $dir/$_" } qw(spiderpig.ini totp.key oidc.secret tls/key.pem)),
     (map { "fcgi $_" } @sockets));
 is($door{$_} // 'not tried', 'SHUT', "stage command: $_ stays shut") for @want;

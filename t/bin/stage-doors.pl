@@ -91,6 +91,15 @@ sub fcgi_door {
 }
 
 print "stage user: ", scalar(getpwuid($<)), " (uid $<, groups $()\n";
+
+# Capabilities the worker holds to switch users must not reach us, and
+# no_new_privs keeps setuid binaries from granting more.
+if (open(my $st, '<', '/proc/self/status')) {
+    my %f = map { /^(\w+):\s*(.*)$/ ? ($1 => $2) : () } <$st>;
+    my @caps = grep { ($f{$_} // '0') !~ /^0+$/ } qw(CapInh CapPrm CapEff CapAmb);
+    report('capabilities', scalar @caps, join(' ', map { "$_=$f{$_}" } qw(CapInh CapPrm CapEff CapBnd CapAmb))
+        . " NoNewPrivs=" . ($f{NoNewPrivs} // '?'));
+}
 psql_door('postgres superuser', 'postgres');
 psql_door('web role', 'spiderpig_web');
 psql_door('worker role', 'spiderpig_worker');
