@@ -251,9 +251,13 @@ main(int argc, char *argv[])
 	threads_start(&srv, workers, srv.listen_fd, cfg->fcgi_threads, &started);
 	if (started < cfg->fcgi_threads)
 		goto stop;
-	log_info("listening on %s with %d threads (nginx keeps up to %d "
-	    "connections)", cfg->fcgi_socket, started,
-	    cfg->fcgi_kept_connections);
+	if (cfg->fcgi_kept_connections > 0)
+		log_info("listening on %s with %d threads (nginx keeps up to "
+		    "%d connections)", cfg->fcgi_socket, started,
+		    cfg->fcgi_kept_connections);
+	else
+		log_info("listening on %s with %d threads", cfg->fcgi_socket,
+		    started);
 	if (srv.auth_fd >= 0) {
 		threads_start(&srv, workers, srv.auth_fd,
 		    cfg->fcgi_auth_threads, &started);

@@ -256,7 +256,7 @@ main(int argc, char *argv[])
 	 */
 	if (geteuid() == 0 || getuid() == 0) {
 		log_warn("refusing to run as root: start the worker as an "
-		    "unprivileged user (e.g. runuser -u spiderpig)");
+		    "unprivileged user (e.g. setpriv --reuid=spiderpig-worker)");
 		return 2;
 	}
 
