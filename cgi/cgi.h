@@ -11,13 +11,6 @@
 
 #include "cfg.h"
 
-/*
- * The newest migration this binary was written against: /api/v1/readyz is
- * 503 until spiderpig.schema_version() (the highest sql/NNN_*.sql applied)
- * reaches it. Bump it together with a migration the code depends on.
- */
-#define SPIDERPIG_SCHEMA_VERSION	2
-
 #define PATH_MAX_LEN	512
 
 /* ---- Requests ---------------------------------------------------------- */

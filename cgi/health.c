@@ -1,12 +1,15 @@
 /* health.c: liveness (no database) and readiness (database answers and
- * its schema is at least what this binary expects). */
+ * has every migration this build knows). */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <cJSON.h>
 #include <libpq-fe.h>
 
 #include "cgi.h"
 #include "db.h"
+#include "migrations.h"
 
 /* GET /api/v1/healthz: the process serves requests. */
 int
@@ -25,45 +28,105 @@ health_live(struct req *r)
 	return 0;
 }
 
-/* The leading number of a migration name ("002_functions" -> 2), or -1. */
-static long
-schema_number(const char *v)
-{
-	long	n = 0;
-	int	digits = 0;
+static const char *const migrations[] = { SPIDERPIG_MIGRATIONS };
 
-	for (; *v >= '0' && *v <= '9' && digits < 9; v++, digits++)
-		n = n * 10 + (*v - '0');
-	return digits > 0 ? n : -1;
+/* 1 when name is an element of the text[] literal list ("{a,b}"; migration
+ * names need no quoting). */
+static int
+migration_listed(const char *list, const char *name)
+{
+	size_t	n = strlen(name);
+	const char *p = list;
+
+	while ((p = strstr(p, name)) != NULL) {
+		if ((p == list || p[-1] == '{' || p[-1] == ',') &&
+		    (p[n] == ',' || p[n] == '}'))
+			return 1;
+		p += n;
+	}
+	return 0;
 }
 
-/* GET /api/v1/readyz: 200 when the database answers and no migration
- * this binary needs is missing; else 503 with Retry-After. */
+/*
+ * The applied migrations as a text[] literal, in *out (freed by the
+ * caller). Before 005 the database has no migrations_applied(): then every
+ * migration up to schema_version() counts as applied. -1 when the database
+ * cannot tell.
+ */
+static int
+migrations_applied(PGconn *c, char **out)
+{
+	PGresult	*res, *err = NULL;
+	const char	*v;
+	char		 buf[1024];
+	size_t		 i, len = 0;
+	int		 rc = -1;
+
+	*out = NULL;
+	res = db_exec(c, "SELECT spiderpig.migrations_applied()", 0, NULL,
+	    &err);
+	if (res != NULL && PQntuples(res) == 1) {
+		*out = strdup(PQgetvalue(res, 0, 0));
+		rc = *out != NULL ? 0 : -1;
+		goto out;
+	}
+	PQclear(res);
+	PQclear(err);
+	err = NULL;
+	res = db_exec(c, "SELECT spiderpig.schema_version()", 0, NULL, &err);
+	if (res == NULL || PQntuples(res) != 1)
+		goto out;
+	v = PQgetisnull(res, 0, 0) ? "" : PQgetvalue(res, 0, 0);
+	buf[len++] = '{';
+	for (i = 0; migrations[i] != NULL; i++) {
+		if (strcmp(migrations[i], v) > 0 ||
+		    len + strlen(migrations[i]) + 3 > sizeof(buf))
+			break;
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s",
+		    i > 0 ? "," : "", migrations[i]);
+	}
+	buf[len++] = '}';
+	buf[len] = '\0';
+	*out = strdup(buf);
+	rc = *out != NULL ? 0 : -1;
+out:
+	PQclear(res);
+	PQclear(err);
+	return rc;
+}
+
+/* GET /api/v1/readyz: 200 when the database answers and has every
+ * migration this build knows (taken from sql/ at build time); else 503
+ * with Retry-After, naming what is missing. */
 int
 health_ready(struct req *r)
 {
 	PGconn		*c;
-	PGresult	*res = NULL, *err = NULL;
 	cJSON		*doc = NULL;
-	const char	*v;
-	long		 have;
+	char		*applied = NULL, missing[512];
+	size_t		 i, len = 0;
 
 	if ((c = req_db(r)) == NULL) {
 		reply_problem(r, 503, NULL, "the database is unavailable");
 		return 0;
 	}
-	res = db_exec(c, "SELECT spiderpig.schema_version()", 0, NULL, &err);
-	if (res == NULL || PQntuples(res) != 1) {
-		reply_problem(r, 503, NULL, "the database cannot tell its "
-		    "schema version");
+	if (migrations_applied(c, &applied) != 0) {
+		reply_problem(r, 503, NULL, "the database cannot tell which "
+		    "migrations it has");
 		goto out;
 	}
-	v = PQgetisnull(res, 0, 0) ? "" : PQgetvalue(res, 0, 0);
-	have = schema_number(v);
-	if (have < SPIDERPIG_SCHEMA_VERSION) {
-		reply_problem(r, 503, NULL, "migration pending: the database "
-		    "is at %.40s, this build needs %d", v[0] != '\0' ? v :
-		    "nothing", SPIDERPIG_SCHEMA_VERSION);
+	missing[0] = '\0';
+	for (i = 0; migrations[i] != NULL; i++) {
+		if (migration_listed(applied, migrations[i]))
+			continue;
+		if (len + strlen(migrations[i]) + 3 < sizeof(missing))
+			len += (size_t)snprintf(missing + len,
+			    sizeof(missing) - len, "%s%s", len > 0 ? ", " : "",
+			    migrations[i]);
+	}
+	if (len > 0) {
+		reply_problem(r, 503, NULL, "migration not applied: %s "
+		    "(run tools/migrate)", missing);
 		goto out;
 	}
 	if ((doc = cJSON_CreateObject()) == NULL) {
@@ -71,11 +134,10 @@ health_ready(struct req *r)
 		goto out;
 	}
 	cJSON_AddStringToObject(doc, "status", "ready");
-	cJSON_AddStringToObject(doc, "schema", v);
+	cJSON_AddStringToObject(doc, "schema", migrations[i - 1]);
 	reply_json(r, 200, doc, NULL);
 out:
 	cJSON_Delete(doc);
-	PQclear(res);
-	PQclear(err);
+	free(applied);
 	return 0;
 }

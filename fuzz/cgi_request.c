@@ -16,24 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../cgi/validate.c"
-#include "../cgi/logmask.c"
-#include "../cgi/route.c"
-
-#define STUB(f)	int f(struct req *r) { (void)r; return 0; }
-STUB(auth_check)
-STUB(deployments_create) STUB(deployments_list) STUB(deployments_get)
-STUB(deployments_log) STUB(deployments_answer) STUB(deployments_rollback)
-STUB(deployments_cancel) STUB(queue_get) STUB(status_get)
-STUB(admin_freeze) STUB(admin_unfreeze) STUB(admin_user_set)
-STUB(admin_user_ban) STUB(admin_user_unban) STUB(admin_user_logout)
-STUB(admin_logout_all) STUB(admin_queue_move) STUB(admin_token_revoke)
-STUB(health_live) STUB(health_ready)
-STUB(login_start) STUB(login_callback) STUB(logout_post) STUB(totp_page)
-STUB(totp_submit) STUB(page_dashboard) STUB(page_deploy) STUB(page_answer)
-STUB(page_rollback) STUB(page_cancel) STUB(page_tokens)
-STUB(page_token_create) STUB(page_token_revoke) STUB(page_admin)
-STUB(page_admin_action)
+#include "cgi.h"
+#include "http.h"
 
 /* The same tables the handlers use. */
 static const struct field fz_enqueue[] = {

@@ -11,11 +11,7 @@
 #include "cfg.h"
 #include "totp.h"
 #include "util.h"
-
-static const char *stage_names[STAGE__COUNT] = {
-	"merge", "sync_test", "smoke_test", "sync_canary", "canary_check",
-	"sync_production",
-};
+#include "vocab.h"
 
 struct cfg_parse {
 	struct cfg	*cfg;
@@ -29,18 +25,13 @@ cfg_stage_name(enum cfg_stage s)
 {
 	if ((int)s < 0 || s >= STAGE__COUNT)
 		return NULL;
-	return stage_names[s];
+	return vocab_stages[s].name;
 }
 
 int
 cfg_stage_from_name(const char *name)
 {
-	int i;
-
-	for (i = 0; i < STAGE__COUNT; i++)
-		if (strcmp(stage_names[i], name) == 0)
-			return i;
-	return -1;
+	return vocab_stage_from_name(name);
 }
 
 void

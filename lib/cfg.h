@@ -10,15 +10,8 @@
 #define CFG_MAX_GROUPS  16
 #define CFG_KEY_LEN     32		/* [totp] key: AES-256 */
 
-enum cfg_stage {
-	STAGE_MERGE,
-	STAGE_SYNC_TEST,
-	STAGE_SMOKE_TEST,
-	STAGE_SYNC_CANARY,
-	STAGE_CANARY_CHECK,
-	STAGE_SYNC_PRODUCTION,
-	STAGE__COUNT
-};
+/* enum cfg_stage (STAGE_MERGE ... STAGE__COUNT) comes from lib/vocab.def. */
+#include "vocab.h"
 
 /* One stage: argv arrays are NULL-terminated; rollback may be NULL. */
 struct cfg_command {

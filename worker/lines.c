@@ -27,7 +27,7 @@ lines_emit_line(const char *line, size_t len, lines_emit_fn emit, void *arg)
 {
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
-	emit(arg, line, len);
+	emit(arg, line, len, 0);
 }
 
 /*
@@ -36,7 +36,7 @@ lines_emit_line(const char *line, size_t len, lines_emit_fn emit, void *arg)
  * so a piece does not end in half a character. Always cuts at least
  * LINES_MAX - 3 bytes.
  */
-static size_t
+size_t
 lines_cut(const char *buf, size_t len, unsigned char next)
 {
 	size_t	j;
@@ -86,7 +86,7 @@ lines_feed(struct lines *l, const char *data, size_t n, lines_emit_fn emit,
 		if (l->len == LINES_MAX && n > 0) {
 			/* The line goes on past the cap: emit a piece. */
 			cut = lines_cut(l->buf, l->len, (unsigned char)data[0]);
-			emit(arg, l->buf, cut);
+			emit(arg, l->buf, cut, 1);
 			memmove(l->buf, l->buf + cut, l->len - cut);
 			l->len -= cut;
 		}
@@ -97,7 +97,7 @@ void
 lines_finish(struct lines *l, lines_emit_fn emit, void *arg)
 {
 	if (l->len > 0)
-		emit(arg, l->buf, l->len);
+		emit(arg, l->buf, l->len, 0);
 	l->len = 0;
 }
 
@@ -106,7 +106,7 @@ lines_finish(struct lines *l, lines_emit_fn emit, void *arg)
  * bytes there are not one (RFC 3629: no overlongs, surrogates or code
  * points past U+10FFFF).
  */
-static size_t
+size_t
 utf8_valid_len(const unsigned char *s, size_t n)
 {
 	unsigned char	c = s[0], lo = 0x80, hi = 0xBF;

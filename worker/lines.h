@@ -13,9 +13,11 @@
 #define LINES_MAX	(64 * 1024)
 #endif
 
-/* Called for each complete line (no "\n"); line is valid only during the
- * call. */
-typedef void (*lines_emit_fn)(void *arg, const char *line, size_t len);
+/* Called for each complete line (no "\n"), or piece of a line cut at
+ * LINES_MAX with more = 1 (the line goes on in the next call); line is
+ * valid only during the call. */
+typedef void (*lines_emit_fn)(void *arg, const char *line, size_t len,
+    int more);
 
 /* The partial line carried between reads of one stream. */
 struct lines {
@@ -40,6 +42,12 @@ void	 lines_feed(struct lines *, const char *data, size_t n,
 
 /* End of stream: emit the unterminated last line, if any. */
 void	 lines_finish(struct lines *, lines_emit_fn, void *arg);
+
+/* Where to cut a too-long line of len bytes in buf (next: the byte after
+ * it) so no UTF-8 character is split; at least LINES_MAX - 3. */
+size_t	 lines_cut(const char *buf, size_t len, unsigned char next);
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
+size_t	 utf8_valid_len(const unsigned char *s, size_t n);
 
 /*
  * Write src as a COPY text-format field into dst: backslash, tab, newline
