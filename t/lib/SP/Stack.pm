@@ -17,6 +17,9 @@ package SP::Stack;
 #       site is https://127.0.0.1:PORT (SPIDERPIG_HOST) and the [oidc] and
 #       [totp] sections are live; without oidc the [oidc] section is removed
 #       (the login pages answer 503). $s->oidc_issuer, $s->oidc_secret.
+#   $s->worker_ini_path (worker.ini: the stages and [worker]; ini_path is
+#       the app's spiderpig.ini), workers started through `tools/stack
+#       exec-worker` (user spiderpig-worker; stages run as spiderpig-stage),
 #   $s->http_url, $s->port('https'|'http'|'demo_test'|...|'pg'),
 #   $s->conninfo([user]), $s->dbh, $s->token(user[, label]), $s->repo,
 #   $s->stack(CMD, ARGS) (tools/stack CMD DIR ARGS), $s->worker_pids,
