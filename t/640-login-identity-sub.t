@@ -1,0 +1,58 @@
+#!/usr/bin/perl
+# Identity rests on the provider's issuer + sub, not on preferred_username
+# (issue 7, finding 3):
+#  1. The first login of a sub binds its name: an identities row (issuer,
+#     sub, name).
+#  2. Another sub presenting that taken name is refused: a 403 HTML page
+#     that says the name belongs to another account, no session, and a
+#     login_refused event naming the sub.
+#  3. The bound sub still signs in, as its bound name even when the
+#     provider now calls it something else.
+use strict; use warnings;
+use lib 't/lib', 't/badidp';
+use Test::More;
+use SP::Stack;
+use BadIdP;
+
+plan skip_all => 'node is not installed' unless `command -v node 2>/dev/null`;
+
+my $idp = BadIdP->start;
+my $s = SP::Stack->new(workers => 0,
+    env => { SPIDERPIG_LOGIN_RATE => '100r/s', SPIDERPIG_LOGIN_BURST => 1000 },
+    oidc => { issuer => $idp->issuer, client_secret => $idp->client_secret });
+sub sessions { BadIdP::sessions($s) }
+
+# 1.
+$idp->mode('good', username => 'alice', sub => 'sub-alice-1', groups => ['deployers']);
+$idp->logs_in($s, 'alice (sub-alice-1), first login');
+is_deeply($s->sql('select issuer, subject, username from spiderpig.identities'),
+    [{ issuer => $idp->issuer, subject => 'sub-alice-1', username => 'alice' }],
+    'the name alice is bound to the issuer and sub-alice-1');
+
+# 2.
+$idp->mode('good', username => 'alice', sub => 'sub-impostor', groups => ['deployers']);
+my $n0 = sessions();
+my $r = BadIdP::login_round($s);
+my $cb = $r->{callback} // {};
+is($cb->{status}, 403, 'another sub with the taken name: 403') or diag($r->{error} // $cb->{content});
+like($cb->{headers}{'content-type'} // '', qr{^text/html}, 'an HTML page');
+like($cb->{content} // '', qr/already belongs to another account/, 'saying the name is taken');
+unlike($cb->{content} // '', qr/<script/i, 'nothing unescaped from the provider');
+ok(!defined $r->{session}, 'no session cookie');
+is(sessions(), $n0, 'no session row');
+my $ev = $s->sql(q{select actor, details from spiderpig.events
+    where action = 'login_refused' order by id});
+is(scalar @$ev, 1, 'one login_refused event');
+like($ev->[0]{details} // '', qr/sub-impostor/, 'naming the refused sub') or diag explain $ev;
+like($ev->[0]{details} // '', qr/name_taken/, 'and the reason');
+
+# 3.
+$idp->mode('good', username => 'alice-renamed', sub => 'sub-alice-1', groups => ['deployers']);
+$idp->logs_in($s, 'the bound sub under a new preferred_username');
+is_deeply($s->sql(q{select name from spiderpig.users where name like 'alice%' order by name}),
+    [{ name => 'alice' }], 'still alice: no user alice-renamed was made');
+
+# The session is alice's.
+my $last = $s->sql('select username from spiderpig.sessions order by id desc limit 1');
+is($last->[0]{username}, 'alice', 'the new session belongs to alice');
+done_testing;
