@@ -12,7 +12,7 @@
  * Fuzzing: `make fuzz` runs tools/fuzz, which builds every harness in
  * fuzz/ with the library sources (lib/NAME.c) and the Makefile's PKGS:
  *   clang -DSPIDERPIG_LIBFUZZER -fsanitize=fuzzer,address,undefined -Ilib
- *       fuzz/oidc_jwt.c lib/oidc.c ... $(pkg-config --cflags --libs $PKGS)
+ *       fuzz/oidc_jwt.c lib/oidc_jwt.c lib/util.c ... $(pkg-config --cflags --libs $PKGS)
  * and runs each for FUZZ_SECONDS (default 60) seconds, with
  * fuzz/corpus/oidc_jwt/ as seeds; `FUZZ_SECONDS=600 make fuzz` for longer.
  * Without -DSPIDERPIG_LIBFUZZER this file has a main() that runs each file
@@ -27,7 +27,7 @@
 
 #include <cjose/cjose.h>
 
-#include "oidc.h"
+#include "oidc_jwt.h"
 
 int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
