@@ -119,6 +119,10 @@ sub new {
             $self->{oidc_issuer} = $oidc->{issuer};
         }
         $self->start_postgres;
+        # The bundled provider's root account (sub "root") is the bootstrap
+        # admin, bound the way an operator binds theirs (sql/008).
+        $self->sql(q{select spiderpig.bind_identity('root', 'root', $1, 'root')},
+            $self->{oidc_issuer}) if $oidc && !ref $oidc;
         $self->_apply_settings($opt{settings}) if $opt{settings};
         if ($opt{nginx} // 1) {
             $self->stack('start', 'fcgi', 'nginx');
