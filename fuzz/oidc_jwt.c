@@ -4,7 +4,8 @@
  * reached) ID token payloads. The first byte picks the mode:
  *   0  the rest is a compact JWT, verified against a fixed JWKS
  *   1  JWKS '\n' JWT: the JWKS is parsed, then the JWT verified with it
- *   2  the rest is a discovery document (strict and test mode)
+ *   2  the rest is a discovery document (strict and test mode), and
+ *      also a JWKS response's Cache-Control value (oidc_jwks_ttl)
  *   3  the rest is a payload, signed with the fixed EC key and verified
  * Invariants (nothing accepted that should not be, claims complete when
  * accepted) abort(), so libFuzzer reports them as crashes.
@@ -160,7 +161,16 @@ static void
 fuzz_discovery(const uint8_t *data, size_t size)
 {
 	struct oidc_discovery	*d;
+	char			*cc;
+	long			 ttl;
 	int			 flags;
+
+	if ((cc = fuzz_string(data, size)) != NULL) {
+		ttl = oidc_jwks_ttl(cc);
+		if (ttl < OIDC_JWKS_TTL_MIN || ttl > OIDC_JWKS_TTL_MAX)
+			abort();
+		free(cc);
+	}
 
 	for (flags = 0; flags <= OIDC_ALLOW_LOOPBACK_HTTP; flags++) {
 		if (oidc_discovery_parse((const char *)data, size,

@@ -2,7 +2,7 @@
 // server.js: a deliberately BAD OpenID Provider for spiderpig's login tests.
 //
 // It speaks the authorization code flow well enough for the relying party
-// (cgi/login.c + lib/oidc.c) to get all the way to ID token verification,
+// (cgi/login.c + lib/oidc_login.c + lib/oidc_jwt.c) to get all the way to ID token verification,
 // then hands it an ID token that is wrong in exactly one way, chosen by the
 // current MODE. Node built-ins only (http, crypto); loopback only.
 //
