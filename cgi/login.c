@@ -388,8 +388,10 @@ callback_session(struct req *r, struct callback *cb)
 	    "spiderpig.login_complete($1, $2, $3, $4)", 4, params)) == NULL)
 		return;
 	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 2)) {
-		log_info("login: %s (sub %s) refused: %s", cb->claims.username,
-		    cb->claims.sub, PQgetvalue(res, 0, 2));
+		/* The provider's strings stay out of the log: the
+		 * login_refused event row holds them. */
+		log_info("login: refused (%s)", role == NULL ? "in no group" :
+		    "name taken, reserved or not linked");
 		html_message(r, 403, CLEAR_LOGIN_COOKIE, role == NULL ?
 		    "Not authorized" : "Login refused", PQgetvalue(res, 0, 2));
 		goto out;

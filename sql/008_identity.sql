@@ -5,9 +5,14 @@
 -- * identities binds one (issuer, subject) to one user name, at the first
 --   login of that subject (or by an admin in psql: bind_identity). Another
 --   subject presenting a bound name is refused, with an event.
--- * root, the bootstrap admin, is bound only by bind_identity, or by its
---   first login while settings.bind_root_at_login is on (make run and the
---   tests with the bundled provider turn it on).
+-- * root, the bootstrap admin, is bound only by bind_identity (tools/stack
+--   run and the tests bind it to the bundled provider's root), or by its
+--   first login while settings.bind_root_at_login is on.
+-- * Another name that exists but is bound to no subject (made in psql, or
+--   a user from before this migration) is bound by the first login that
+--   presents it while settings.bind_existing_at_login is on (the default,
+--   so that the users of an upgraded site can sign in); an admin turns it
+--   off once they have, and binds later names with bind_identity.
 -- * A login records when the user last signed in at the provider and the
 --   role it gave (users.idp_login_at, users.idp_role); a role change is an
 --   event. A user bound to the provider whose last sign-in is older than
@@ -44,7 +49,8 @@ ALTER TABLE settings
 		CHECK (token_idle_days BETWEEN 1 AND 366),
 	ADD COLUMN token_max_days integer NOT NULL DEFAULT 90
 		CHECK (token_max_days BETWEEN 1 AND 366),
-	ADD COLUMN bind_root_at_login boolean NOT NULL DEFAULT false;
+	ADD COLUMN bind_root_at_login boolean NOT NULL DEFAULT false,
+	ADD COLUMN bind_existing_at_login boolean NOT NULL DEFAULT true;
 
 -- The lesser of two roles (deployer < admin); NULL (no role) is least.
 CREATE FUNCTION role_min(a text, b text) RETURNS text
@@ -114,6 +120,11 @@ BEGIN
 			why := 'reserved_name';
 			msg := 'The name root is reserved for the bootstrap administrator; '
 			    'an administrator binds it with spiderpig.bind_identity.';
+		ELSIF name <> 'root' AND EXISTS (SELECT 1 FROM users WHERE users.name =
+		    login_complete.name) AND NOT (SELECT bind_existing_at_login FROM settings) THEN
+			why := 'unbound_name';
+			msg := format('The name %s belongs to an account not yet linked to '
+			    'the identity provider; ask an administrator to bind it.', name);
 		END IF;
 		IF why IS NOT NULL THEN
 			PERFORM log_event(name, NULL, 'login_refused', jsonb_build_object(

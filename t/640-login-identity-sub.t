@@ -8,6 +8,11 @@
 #     login_refused event naming the sub.
 #  3. The bound sub still signs in, as its bound name even when the
 #     provider now calls it something else.
+#  4. A name made in psql and bound to no sub (a CI account, or a user from
+#     before identities) is bound by the first login presenting it while
+#     the setting bind_existing_at_login is on (the default, for upgrades);
+#     with it off, that login is refused (403, login_refused event
+#     unbound_name) until an admin binds the name with bind_identity.
 use strict; use warnings;
 use lib 't/lib', 't/badidp';
 use Test::More;
@@ -55,4 +60,23 @@ is_deeply($s->sql(q{select name from spiderpig.users where name like 'alice%' or
 # The session is alice's.
 my $last = $s->sql('select username from spiderpig.sessions order by id desc limit 1');
 is($last->[0]{username}, 'alice', 'the new session belongs to alice');
+
+# 4.
+$s->sql(q{select spiderpig.add_user('root', $1, 'deployer')}, $_) for qw(carol dave);
+$idp->mode('good', username => 'carol', sub => 'sub-carol', groups => ['deployers']);
+$idp->logs_in($s, 'carol, made in psql, with bind_existing_at_login on');
+is_deeply($s->sql(q{select subject from spiderpig.identities where username = 'carol'}),
+    [{ subject => 'sub-carol' }], 'binds carol to that sub');
+$s->sql(q{update spiderpig.settings set bind_existing_at_login = false});
+$idp->mode('good', username => 'dave', sub => 'sub-dave', groups => ['deployers']);
+$n0 = sessions();
+$r = BadIdP::login_round($s);
+is(($r->{callback} // {})->{status}, 403, 'dave, made in psql, with it off: 403');
+like(($r->{callback} // {})->{content} // '', qr/not yet linked/, 'saying the name is not linked yet');
+is(sessions(), $n0, 'no session row');
+like($s->sql(q{select details::text as d from spiderpig.events
+    where action = 'login_refused' order by id desc limit 1})->[0]{d}, qr/unbound_name/,
+    'a login_refused event (unbound_name)');
+$s->sql('select spiderpig.bind_identity($1, $2, $3, $4)', 'root', 'dave', $idp->issuer, 'sub-dave');
+$idp->logs_in($s, 'dave after an admin bound him');
 done_testing;
