@@ -167,33 +167,16 @@ http_header(char *line, size_t size, size_t nitems, void *arg)
 }
 
 /*
- * One request with the common limits; postbody NULL means GET. headers is
- * an optional curl_slist. Returns the HTTP status or -1.
+ * The options every request has: the URL, https only (http too with
+ * HTTPC_ALLOW_LOOPBACK_HTTP), no redirects, TLS verified, the time and size
+ * limits, our sink for the body and the Cache-Control header, and curl's
+ * error text into cerr (CURL_ERROR_SIZE bytes). 0 or -1.
  */
 static int
-http_request(const char *url, int flags, const char *postbody,
+http_setup(CURL *c, const char *url, int flags, const char *postbody,
     struct curl_slist *headers, size_t max_bytes, long timeout_s,
-    struct httpc_response *out, char *err, size_t errsz)
+    struct http_sink *sink, char *cerr)
 {
-	struct http_sink	 sink = { NULL, 0, 0, max_bytes, NULL };
-	char			 cerr[CURL_ERROR_SIZE] = "";
-	CURL			*c = NULL;
-	CURLcode		 cc;
-	long			 status = -1;
-
-	memset(out, 0, sizeof(*out));
-	if (!util_url_ok(url, flags)) {
-		util_seterr(err, errsz, "refusing URL %.200s", url ? url : "(null)");
-		return -1;
-	}
-	if (max_bytes == 0 || timeout_s <= 0) {
-		util_seterr(err, errsz, "bad limits");
-		return -1;
-	}
-	if ((c = curl_easy_init()) == NULL) {
-		util_seterr(err, errsz, "curl_easy_init failed");
-		return -1;
-	}
 	if (curl_easy_setopt(c, CURLOPT_URL, url) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR,
 	    (flags & HTTPC_ALLOW_LOOPBACK_HTTP) ? "http,https" : "https") !=
@@ -211,15 +194,50 @@ http_request(const char *url, int flags, const char *postbody,
 	    CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, http_write) !=
 	    CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_WRITEDATA, sink) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, http_header) !=
 	    CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_HEADERDATA, &sink) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_HEADERDATA, sink) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr) != CURLE_OK ||
 	    (headers != NULL &&
 	    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers) != CURLE_OK) ||
 	    (postbody != NULL &&
-	    curl_easy_setopt(c, CURLOPT_POSTFIELDS, postbody) != CURLE_OK)) {
+	    curl_easy_setopt(c, CURLOPT_POSTFIELDS, postbody) != CURLE_OK))
+		return -1;
+	return 0;
+}
+
+/*
+ * One request with the common limits; postbody NULL means GET. headers is
+ * an optional curl_slist. Returns the HTTP status or -1.
+ */
+static int
+http_request(const char *url, int flags, const char *postbody,
+    struct curl_slist *headers, size_t max_bytes, long timeout_s,
+    struct httpc_response *out, char *err, size_t errsz)
+{
+	struct http_sink	 sink = { NULL, 0, 0, max_bytes, NULL };
+	char			 cerr[CURL_ERROR_SIZE] = "";
+	CURL			*c = NULL;
+	CURLcode		 cc;
+	long			 status = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (!util_url_ok(url, flags)) {
+		util_seterr(err, errsz,
+		    "refusing URL %.200s", url ? url : "(null)");
+		return -1;
+	}
+	if (max_bytes == 0 || timeout_s <= 0) {
+		util_seterr(err, errsz, "bad limits");
+		return -1;
+	}
+	if ((c = curl_easy_init()) == NULL) {
+		util_seterr(err, errsz, "curl_easy_init failed");
+		return -1;
+	}
+	if (http_setup(c, url, flags, postbody, headers, max_bytes,
+	    timeout_s, &sink, cerr) != 0) {
 		util_seterr(err, errsz, "curl_easy_setopt failed");
 		goto out;
 	}

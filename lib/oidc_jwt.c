@@ -269,7 +269,8 @@ oidc_discovery_parse(const char *json, size_t len, const char *expected_issuer,
 		return -1;
 	*out = NULL;
 	if (!util_url_ok(expected_issuer, flags)) {
-		util_seterr(err, errsz, "configured issuer is not an https URL");
+		util_seterr(err, errsz,
+		    "configured issuer is not an https URL");
 		return -1;
 	}
 	if ((o = json_parse(json, len, OIDC_MAX_DISCOVERY, err, errsz)) == NULL)
@@ -314,7 +315,8 @@ oidc_discovery_parse(const char *json, size_t len, const char *expected_issuer,
 	}
 	a = cJSON_GetObjectItemCaseSensitive(o, "response_types_supported");
 	if (!json_array_has(a, "code")) {
-		util_seterr(err, errsz, "provider does not support response_type code");
+		util_seterr(err, errsz,
+		    "provider does not support response_type code");
 		goto out;
 	}
 	a = cJSON_GetObjectItemCaseSensitive(o,
@@ -324,7 +326,8 @@ oidc_discovery_parse(const char *json, size_t len, const char *expected_issuer,
 			if (cJSON_IsString(v) && alg_kind(v->valuestring))
 				any_alg = true;
 		if (!any_alg) {
-			util_seterr(err, errsz, "provider signs ID tokens with no "
+			util_seterr(err, errsz,
+			    "provider signs ID tokens with no "
 			    "algorithm we accept");
 			goto out;
 		}
@@ -570,9 +573,11 @@ oidc_jwks_ttl(const char *cc)
 				d++;
 			if (!isdigit((unsigned char)*d))
 				continue;	/* malformed: as if absent */
-			for (v = 0; isdigit((unsigned char)*d); d++)
-				if ((v = v * 10 + (*d - '0')) > OIDC_JWKS_TTL_MAX)
+			for (v = 0; isdigit((unsigned char)*d); d++) {
+				v = v * 10 + (*d - '0');
+				if (v > OIDC_JWKS_TTL_MAX)
 					v = OIDC_JWKS_TTL_MAX;
+			}
 			max_age = v;
 		}
 	}
@@ -714,7 +719,8 @@ claims_check(const cJSON *p, const struct oidc_expect *e, time_t now,
 			return OIDC_MISSING_TIME;
 		}
 		if (nbf > t + e->skew) {
-			util_seterr(err, errsz, "valid only in %lld s", nbf - t);
+			util_seterr(err, errsz,
+			    "valid only in %lld s", nbf - t);
 			return OIDC_NOT_YET_VALID;
 		}
 	}
@@ -807,7 +813,8 @@ oidc_id_token_verify(const char *jwt, const struct oidc_jwks *jwks,
 	r = OIDC_MALFORMED;
 	len = strnlen(jwt, OIDC_MAX_JWT + 1);
 	if (len > OIDC_MAX_JWT) {
-		util_seterr(err, errsz, "token longer than %d bytes", OIDC_MAX_JWT);
+		util_seterr(err, errsz,
+		    "token longer than %d bytes", OIDC_MAX_JWT);
 		goto out;
 	}
 	if ((dot1 = memchr(jwt, '.', len)) == NULL ||
@@ -816,7 +823,8 @@ oidc_id_token_verify(const char *jwt, const struct oidc_jwks *jwks,
 		util_seterr(err, errsz, "not a compact JWS");
 		goto out;
 	}
-	if ((raw = util_b64url_decode(jwt, (size_t)(dot1 - jwt), &rawlen)) == NULL ||
+	if ((raw = util_b64url_decode(jwt, (size_t)(dot1 - jwt),
+	    &rawlen)) == NULL ||
 	    (hdr = json_parse((char *)raw, rawlen, OIDC_MAX_JWT, err,
 	    errsz)) == NULL || !cJSON_IsObject(hdr) ||
 	    json_has_duplicates(hdr)) {
@@ -842,7 +850,8 @@ oidc_id_token_verify(const char *jwt, const struct oidc_jwks *jwks,
 		goto out;
 	}
 	if ((r = jwks_find(jwks, alg, kid, &key)) != OIDC_OK) {
-		util_seterr(err, errsz, "%s (alg %s, kid %.64s)", oidc_strerror(r),
+		util_seterr(err, errsz,
+		    "%s (alg %s, kid %.64s)", oidc_strerror(r),
 		    alg, kid ? kid : "(none)");
 		goto out;
 	}
@@ -866,7 +875,8 @@ oidc_id_token_verify(const char *jwt, const struct oidc_jwks *jwks,
 		goto out;
 	}
 	if (!cjose_jws_verify(jws, key->jwk, &cerr)) {
-		util_seterr(err, errsz, "signature does not verify with kid %.64s",
+		util_seterr(err, errsz,
+		    "signature does not verify with kid %.64s",
 		    key->kid);
 		r = OIDC_BAD_SIGNATURE;
 		goto out;

@@ -162,7 +162,8 @@ oidc_provider_discovery(struct oidc_provider *p, time_t now, char *err,
 	    OIDC_PROVIDER_TIMEOUT, &res, err, errsz);
 	if (status != 200) {
 		if (status > 0)
-			util_seterr(err, errsz, "discovery answered %d", status);
+			util_seterr(err, errsz,
+			    "discovery answered %d", status);
 		goto out;
 	}
 	if (oidc_discovery_parse(res.body, res.len, p->issuer, p->flags, &d,

@@ -41,7 +41,7 @@ char	*oidc_authorization_url(const struct oidc_discovery *,
 
 /* Seconds for one request to the provider, and the token response cap. */
 #define OIDC_PROVIDER_TIMEOUT	10
-#define OIDC_DISCOVERY_TTL	3600	/* seconds a discovery document is kept */
+#define OIDC_DISCOVERY_TTL	3600	/* seconds a discovery is kept */
 #define OIDC_TOKEN_RESPONSE_MAX	(64 * 1024)
 
 /*
