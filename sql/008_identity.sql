@@ -281,3 +281,6 @@ GRANT EXECUTE ON FUNCTION login_complete(text, text, text, text),
     TO spiderpig_web, spiderpig_admin;
 GRANT EXECUTE ON FUNCTION bind_identity(text, text, text, text)
     TO spiderpig_admin;
+-- psql: UPDATE spiderpig.settings SET token_idle_days = 30.
+GRANT UPDATE (token_idle_days, token_max_days, bind_root_at_login,
+    bind_existing_at_login) ON settings TO spiderpig_admin;
