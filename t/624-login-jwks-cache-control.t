@@ -26,9 +26,7 @@ for my $h (glob 'lib/oidc*.h') {
 ok($FLOOR >= 10 && $FLOOR <= 120, "the JWKS cache floor is $FLOOR s");
 
 my $idp = BadIdP->start;
-my $s = SP::Stack->new(workers => 0,
-    env => { SPIDERPIG_LOGIN_RATE => '100r/s', SPIDERPIG_LOGIN_BURST => 1000 },
-    oidc => { issuer => $idp->issuer, client_secret => $idp->client_secret });
+my $s = $idp->stack;
 sub jwks_hits { $idp->hits('/jwks') }
 
 # 1.

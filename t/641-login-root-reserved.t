@@ -17,9 +17,7 @@ use BadIdP;
 plan skip_all => 'node is not installed' unless `command -v node 2>/dev/null`;
 
 my $idp = BadIdP->start;
-my $s = SP::Stack->new(workers => 0,
-    env => { SPIDERPIG_LOGIN_RATE => '100r/s', SPIDERPIG_LOGIN_BURST => 1000 },
-    oidc => { issuer => $idp->issuer, client_secret => $idp->client_secret });
+my $s = $idp->stack;
 sub sessions { BadIdP::sessions($s) }
 
 sub refused {
@@ -49,10 +47,7 @@ $idp->mode('good', username => 'root', sub => 'sub-evil-root', groups => ['sre-a
 refused('another sub named root after the binding', qr/already belongs to another account/);
 
 # 3.
-my $s2 = SP::Stack->new(workers => 0,
-    env => { SPIDERPIG_LOGIN_RATE => '100r/s', SPIDERPIG_LOGIN_BURST => 1000 },
-    settings => { bind_root_at_login => 'true' },
-    oidc => { issuer => $idp->issuer, client_secret => $idp->client_secret });
+my $s2 = $idp->stack(settings => { bind_root_at_login => 'true' });
 $idp->mode('good', username => 'root', sub => 'sub-first-root', groups => ['sre-admins']);
 $idp->logs_in($s2, 'the first root login with bind_root_at_login');
 is_deeply($s2->sql(q{select subject from spiderpig.identities where username = 'root'}),

@@ -19,9 +19,7 @@ use BadIdP;
 plan skip_all => 'node is not installed' unless `command -v node 2>/dev/null`;
 
 my $idp = BadIdP->start;
-my $s = SP::Stack->new(workers => 0,
-    env => { SPIDERPIG_LOGIN_RATE => '100r/s', SPIDERPIG_LOGIN_BURST => 1000 },
-    oidc => { issuer => $idp->issuer, client_secret => $idp->client_secret });
+my $s = $idp->stack;
 
 sub gate_role {
     my ($tok) = @_;
