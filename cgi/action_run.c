@@ -131,8 +131,7 @@ action_api(struct req *r)
 	fields = body_fields(r, a, &n);
 	if (validate_json(r->body, r->bodylen, fields, n, v, &root,
 	    &ve) != 0) {
-		reply_problem(r, ve.status != 0 ? ve.status : 400, &ve, "%s",
-		    ve.n > 0 ? ve.e[0].detail : "invalid input");
+		reply_invalid(r, &ve);
 		goto out;
 	}
 	if (call_fill(&c, r, a, v) != 0) {

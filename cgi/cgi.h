@@ -111,6 +111,9 @@ struct verr;
  */
 void		 reply_problem(struct req *, int status, const struct verr *ve,
 		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Input that failed validation: ve's status (400 or 415) with every
+ * problem listed and the first as detail. */
+void		 reply_invalid(struct req *, const struct verr *ve);
 /* A failed database call: SPxxx -> xxx with the message as detail and the
  * column as field; no connection -> 503; anything else -> 500. */
 void		 reply_db_error(struct req *, const PGresult *err);

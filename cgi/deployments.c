@@ -40,8 +40,7 @@ deployments_list(struct req *r)
 
 	if (validate_query(r->query, list_fields, NELEM(list_fields), v,
 	    buf, sizeof(buf), &ve) != 0) {
-		reply_problem(r, ve.status != 0 ? ve.status : 400, &ve, "%s",
-		    ve.n > 0 ? ve.e[0].detail : "invalid input");
+		reply_invalid(r, &ve);
 		return 0;
 	}
 	snprintf(limit, sizeof(limit), "%lld", v[1].present ? v[1].i : 50);

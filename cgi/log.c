@@ -132,8 +132,7 @@ deployments_log(struct req *r)
 
 	if (validate_query(r->query, log_fields, NELEM(log_fields), v,
 	    buf, sizeof(buf), &ve) != 0) {
-		reply_problem(r, ve.status != 0 ? ve.status : 400, &ve, "%s",
-		    ve.n > 0 ? ve.e[0].detail : "invalid input");
+		reply_invalid(r, &ve);
 		return 0;
 	}
 	snprintf(id, sizeof(id), "%lld", r->id);

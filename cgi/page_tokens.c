@@ -10,30 +10,28 @@
 #include "cgi.h"
 #include "http.h"
 
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
 static const struct field token_new_fields[] = {
 	{ .name = "name", .type = FT_STRING, .required = 1, .min = 1,
 	  .max = 64, .check = check_text },
 	{ .name = "days", .type = FT_INTEGER, .min = 1, .max = 366 },
 };
 
-#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
-
 /* One row of the token list. */
 static void
 token_row(struct html *h, const struct session *s, const cJSON *t)
 {
+	static const char *const cols[] = { "name", "created_at",
+	    "expires_at", "last_used_at", "revoked_at" };
+	size_t	i;
+
 	html_raw(h, "<tr><td>");
 	html_int(h, page_int(t, "id"));
-	html_raw(h, "</td><td>");
-	html_escape(h, page_str(t, "name"));
-	html_raw(h, "</td><td>");
-	html_escape(h, page_str(t, "created_at"));
-	html_raw(h, "</td><td>");
-	html_escape(h, page_str(t, "expires_at"));
-	html_raw(h, "</td><td>");
-	html_escape(h, page_str(t, "last_used_at"));
-	html_raw(h, "</td><td>");
-	html_escape(h, page_str(t, "revoked_at"));
+	for (i = 0; i < NELEM(cols); i++) {
+		html_raw(h, "</td><td>");
+		html_escape(h, page_str(t, cols[i]));
+	}
 	html_raw(h, "</td><td>");
 	if (page_str(t, "revoked_at")[0] == '\0')
 		page_button(h, s, "/tokens/", page_int(t, "id"), "/revoke",

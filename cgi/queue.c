@@ -47,8 +47,7 @@ queue_get(struct req *r)
 
 	if (validate_query(r->query, queue_fields, NELEM(queue_fields), v,
 	    buf, sizeof(buf), &ve) != 0) {
-		reply_problem(r, ve.status != 0 ? ve.status : 400, &ve, "%s",
-		    ve.n > 0 ? ve.e[0].detail : "invalid input");
+		reply_invalid(r, &ve);
 		return 0;
 	}
 	snprintf(after, sizeof(after), "%lld", v[0].present ? v[0].i : 0);

@@ -222,6 +222,13 @@ oom:
 }
 
 void
+reply_invalid(struct req *r, const struct verr *ve)
+{
+	reply_problem(r, ve->status != 0 ? ve->status : 400, ve, "%s",
+	    ve->n > 0 ? ve->e[0].detail : "invalid input");
+}
+
+void
 reply_db_error(struct req *r, const PGresult *err)
 {
 	struct verr	 ve;

@@ -166,37 +166,40 @@ LANGUAGE sql STABLE AS $$
 	    LIMIT max_rows) x
 $$;
 
--- GET /: the freeze, the queue and the actor's last 20 deployments with
--- their open prompt and whether they can still be cancelled.
+-- What the dashboard and the admin page both show: the freeze, the first
+-- 200 of the queue and its length.
+CREATE FUNCTION overview_jsonb() RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+	SELECT jsonb_build_object('freeze', freeze_json(),
+	    'queue', queue_short_json(200),
+	    'queue_length', (SELECT count(*) FROM queue q))
+$$;
+
+-- GET /: the overview and the actor's last 20 deployments with their open
+-- prompt and whether they can still be cancelled.
 CREATE FUNCTION dashboard(actor text) RETURNS json
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = spiderpig, pg_temp AS $$
 BEGIN
 	PERFORM require_user(actor);
-	RETURN json_build_object(
-	    'freeze', freeze_json(),
-	    'queue', queue_short_json(200),
-	    'queue_length', (SELECT count(*) FROM queue q),
+	RETURN (overview_jsonb() || jsonb_build_object(
 	    'mine', (SELECT coalesce(json_agg(x ORDER BY x.id DESC), '[]')
 		FROM (SELECT d.id, d.state, state_label(d.state) AS state_label,
 		    d.patches, d.created_at,
 		    state_before_pipeline(d.state) AS cancellable,
 		    prompt_json(d.id) AS prompt FROM deployments d
-		    WHERE d.requester = actor ORDER BY d.id DESC LIMIT 20) x));
+		    WHERE d.requester = actor ORDER BY d.id DESC LIMIT 20) x)))::json;
 END
 $$;
 
--- GET /admin: the freeze, the queue and every user.
+-- GET /admin: the overview and every user.
 CREATE FUNCTION admin_overview(actor text) RETURNS json
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = spiderpig, pg_temp AS $$
 BEGIN
 	PERFORM require_admin(actor);
-	RETURN json_build_object(
-	    'freeze', freeze_json(),
-	    'queue', queue_short_json(200),
-	    'queue_length', (SELECT count(*) FROM queue q),
+	RETURN (overview_jsonb() || jsonb_build_object(
 	    'users', (SELECT coalesce(json_agg(json_build_object('name', u.name,
 		'role', u.role, 'banned', u.banned) ORDER BY u.name), '[]')
-		FROM users u));
+		FROM users u)))::json;
 END
 $$;
 
