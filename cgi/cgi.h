@@ -246,7 +246,7 @@ struct route {
  * adds and checks the csrf field itself.
  */
 struct action {
-	const char		*name;		/* /admin/<name> for admin forms */
+	const char		*name;		/* "freeze": how pages name it */
 	const char		*label;		/* the form's button */
 	const struct field	*fields;
 	size_t			 nfields;

@@ -1,7 +1,7 @@
 /* page_admin.c: GET /admin, the admin page: the freeze, the users, the
  * queue, and a form for each admin action (drawn from action_table.c;
- * the forms post to the actions' /admin/<name> routes). */
-#include <stdio.h>
+ * each form posts to its action's admin form route). */
+#include <string.h>
 
 #include <cJSON.h>
 
@@ -13,20 +13,33 @@ static const char *const user_actions[] = { "set-role", "ban", "unban",
 	"logout", "totp-reset", "logout-all", NULL };
 static const char *const queue_actions[] = { "move", "token-revoke", NULL };
 
-/* The forms of the actions named in names. */
+/* The admin page's form route of a (an admin's, no placeholder), or NULL. */
+static const struct route *
+admin_route(const struct action *a)
+{
+	size_t	i;
+
+	for (i = 0; i < ACTION_ROUTES; i++)
+		if (a->routes[i].pattern != NULL &&
+		    a->routes[i].body == BODY_FORM &&
+		    a->routes[i].role == ROLE_ADMIN &&
+		    strchr(a->routes[i].pattern, '{') == NULL)
+			return &a->routes[i];
+	return NULL;
+}
+
+/* The forms of the actions named in names, posting to their routes. */
 static void
 admin_forms(struct html *h, const struct session *s,
     const char *const *names)
 {
 	const struct action	*a;
-	char			 path[64];
+	const struct route	*rt;
 
-	for (; *names != NULL; names++) {
-		if ((a = action_find(*names)) == NULL)
-			continue;
-		snprintf(path, sizeof(path), "/admin/%s", a->name);
-		page_action_form(h, s, a, path, 1);
-	}
+	for (; *names != NULL; names++)
+		if ((a = action_find(*names)) != NULL &&
+		    (rt = admin_route(a)) != NULL)
+			page_action_form(h, s, a, rt->pattern, 1);
 }
 
 /* The users table. */
