@@ -1,5 +1,6 @@
-/* route.c: the route table and the matcher. Adding an endpoint means adding
- * one line here and one handler in the file of its resource. */
+/* route.c: the route table and the matcher. Adding a read or a page means
+ * one line here and one handler in the file of its resource; an action's
+ * routes are in its row of action_table.c. */
 #include <string.h>
 
 #include "cgi.h"
