@@ -1,0 +1,105 @@
+-- 013_scale.sql: what the app needs to check identity itself and keep
+-- verified credentials in memory, the indexes a year of history needs, and
+-- a retention setting with a batched pruning function. Never edit once
+-- released.
+--
+-- * The app caches a verified token or session per process. Any change to
+--   the rows auth_token()/auth_session() read is announced on the channel
+--   'spiderpig_auth_cache' (payload: the user name, or '' when it concerns
+--   everyone) by triggers on the tables themselves, so a ban, logout, "log
+--   out everyone", token revocation, role change or a psql edit all reach
+--   every app process at COMMIT. The triggers ignore the bookkeeping
+--   columns the gate writes itself (last_seen_at, last_used_at).
+-- * auth_token_ttl / auth_session_ttl answer like auth_token /
+--   auth_session plus how many seconds the answer stays true if nothing
+--   changes (expiry, idle timeout, the provider's token idle limit).
+
+SET LOCAL ROLE spiderpig_owner;
+SET LOCAL search_path = spiderpig, pg_temp;
+
+-- Identity checks with a lifetime ---------------------------------------
+
+CREATE FUNCTION auth_token_ttl(token_hash bytea)
+RETURNS TABLE (username text, role text, valid_for double precision)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = spiderpig, pg_temp AS $$
+BEGIN
+	RETURN QUERY SELECT a.username, a.role,
+	    extract(epoch FROM least(k.expires_at,
+	        CASE WHEN EXISTS (SELECT 1 FROM identities i
+	            WHERE i.username = u.name)
+	        THEN u.idp_login_at + make_interval(days =>
+	            (SELECT s.token_idle_days FROM settings s)) END)
+	        - now())::double precision
+	    FROM auth_token(auth_token_ttl.token_hash) a
+	    JOIN api_tokens k ON k.token_hash = auth_token_ttl.token_hash
+	    JOIN users u ON u.name = k.username;
+END
+$$;
+
+-- The session's idle limit counts from the last_seen_at read before
+-- auth_session moved it: never longer than the truth.
+CREATE FUNCTION auth_session_ttl(token_hash bytea)
+RETURNS TABLE (username text, role text, valid_for double precision)
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = spiderpig, pg_temp AS $$
+DECLARE
+	s	sessions;
+BEGIN
+	SELECT k.* INTO s FROM sessions k
+	    WHERE k.token_hash = auth_session_ttl.token_hash;
+	RETURN QUERY SELECT a.username, a.role,
+	    extract(epoch FROM least(s.expires_at,
+	        greatest(s.last_seen_at, now()) + s.idle_timeout) - now())
+	        ::double precision
+	    FROM auth_session(auth_session_ttl.token_hash) a;
+END
+$$;
+
+-- Cache invalidation ------------------------------------------------------
+
+CREATE FUNCTION auth_cache_notify() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+	IF TG_LEVEL = 'ROW' AND TG_TABLE_NAME IN ('sessions', 'api_tokens') THEN
+		PERFORM pg_notify('spiderpig_auth_cache', OLD.username);
+	ELSE
+		PERFORM pg_notify('spiderpig_auth_cache', '');
+	END IF;
+	RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER sessions_auth_cache AFTER UPDATE ON sessions
+	FOR EACH ROW WHEN (OLD.revoked_at IS DISTINCT FROM NEW.revoked_at
+	    OR OLD.aal IS DISTINCT FROM NEW.aal
+	    OR OLD.expires_at IS DISTINCT FROM NEW.expires_at
+	    OR OLD.idle_timeout IS DISTINCT FROM NEW.idle_timeout
+	    OR OLD.username IS DISTINCT FROM NEW.username
+	    OR OLD.token_hash IS DISTINCT FROM NEW.token_hash)
+	EXECUTE FUNCTION auth_cache_notify();
+CREATE TRIGGER sessions_auth_cache_delete AFTER DELETE OR TRUNCATE ON sessions
+	FOR EACH STATEMENT EXECUTE FUNCTION auth_cache_notify();
+
+CREATE TRIGGER api_tokens_auth_cache AFTER UPDATE ON api_tokens
+	FOR EACH ROW WHEN (OLD.revoked_at IS DISTINCT FROM NEW.revoked_at
+	    OR OLD.expires_at IS DISTINCT FROM NEW.expires_at
+	    OR OLD.role IS DISTINCT FROM NEW.role
+	    OR OLD.username IS DISTINCT FROM NEW.username
+	    OR OLD.token_hash IS DISTINCT FROM NEW.token_hash)
+	EXECUTE FUNCTION auth_cache_notify();
+CREATE TRIGGER api_tokens_auth_cache_delete AFTER DELETE OR TRUNCATE
+	ON api_tokens FOR EACH STATEMENT EXECUTE FUNCTION auth_cache_notify();
+
+-- users: role, ban, the provider's last sign-in and role; identities and
+-- settings (token_idle_days) decide what a token may do.
+CREATE TRIGGER users_auth_cache AFTER UPDATE OR DELETE OR TRUNCATE ON users
+	FOR EACH STATEMENT EXECUTE FUNCTION auth_cache_notify();
+CREATE TRIGGER identities_auth_cache AFTER INSERT OR UPDATE OR DELETE
+	OR TRUNCATE ON identities
+	FOR EACH STATEMENT EXECUTE FUNCTION auth_cache_notify();
+CREATE TRIGGER settings_auth_cache AFTER UPDATE ON settings
+	FOR EACH STATEMENT EXECUTE FUNCTION auth_cache_notify();
+
+REVOKE ALL ON FUNCTION auth_token_ttl(bytea), auth_session_ttl(bytea),
+    auth_cache_notify() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION auth_token_ttl(bytea), auth_session_ttl(bytea)
+    TO spiderpig_web;
