@@ -138,14 +138,22 @@ auth_ask_db(struct req *r, struct auth_id *id, int64_t *valid_ms,
 	PGresult	*res;
 	const char	*user, *role;
 	double		 secs;
-	int		 rc = 0;
+	int		 rc = 0, tries = 2;
 
 	*errp = NULL;
-	if ((c = req_db(r)) == NULL)
-		return -1;
-	if ((res = db_exec(c, auth_ttl_sql(r->cred_kind), 1, params,
-	    errp)) == NULL)
-		return -1;
+	for (;;) {
+		if ((c = req_db(r)) == NULL)
+			return -1;
+		if ((res = db_exec(c, auth_ttl_sql(r->cred_kind), 1, params,
+		    errp)) != NULL)
+			break;
+		/* A connection that broke since it was checked: once more on
+		 * a new one, as req_query does for a read. */
+		if (--tries == 0 || PQstatus(c) == CONNECTION_OK)
+			return -1;
+		PQclear(*errp);
+		*errp = NULL;
+	}
 	r->queried = 1;
 	if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0) ||
 	    PQgetisnull(res, 0, 1))

@@ -1,5 +1,7 @@
-/* authcache.c: verified API tokens and sessions kept in memory for one
- * process, flushed by every NOTIFY spiderpig_auth_cache (sql/013). */
+/* authcache.c: what one process keeps in memory between requests, each part
+ * flushed by its NOTIFY (sql/013): verified API tokens and sessions
+ * (spiderpig_auth_cache) and the documents of hot reads such as the queue
+ * (spiderpig_read_cache). */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,6 +21,9 @@
  * few hundred tokens and sessions a deploy tool sees at once.
  */
 #define AUTHCACHE_SLOTS		1024
+/* Read documents: the queue's few pages. */
+#define AUTHCACHE_DOCS		16
+#define AUTHCACHE_DOC_KEY	64
 
 struct authcache_entry {
 	int		 used;
@@ -36,11 +41,22 @@ struct authcache_entry {
  * changed since (auth.c, auth_confirm), or after the database said yes
  * again.
  */
+struct authcache_doc {
+	char		 key[AUTHCACHE_DOC_KEY];	/* "" when free */
+	char		*text;
+};
+
 struct authcache {
 	pthread_mutex_t		 mu;
 	uint64_t		 generation;
 	struct authcache_entry	 slot[AUTHCACHE_SLOTS];
+	/* Under mu too; doc_generation grows at every flush of docs. */
+	uint64_t		 doc_generation;
+	struct authcache_doc	 doc[AUTHCACHE_DOCS];
+	size_t			 doc_next;	/* the slot a new key takes */
 };
+
+static void	authcache_docs_flush(struct authcache *);
 
 struct authcache *
 authcache_new(void)
@@ -51,7 +67,22 @@ authcache_new(void)
 		return NULL;
 	pthread_mutex_init(&ac->mu, NULL);
 	ac->generation = 1;
+	ac->doc_generation = 1;
 	return ac;
+}
+
+/* Forget every document; the caller holds mu. */
+static void
+authcache_docs_clear(struct authcache *ac)
+{
+	size_t	i;
+
+	ac->doc_generation++;
+	for (i = 0; i < AUTHCACHE_DOCS; i++) {
+		free(ac->doc[i].text);
+		ac->doc[i].text = NULL;
+		ac->doc[i].key[0] = '\0';
+	}
 }
 
 void
@@ -59,6 +90,7 @@ authcache_free(struct authcache *ac)
 {
 	if (ac == NULL)
 		return;
+	authcache_docs_clear(ac);
 	pthread_mutex_destroy(&ac->mu);
 	free(ac);
 }
@@ -148,15 +180,95 @@ authcache_flush(struct authcache *ac)
 	pthread_mutex_unlock(&ac->mu);
 }
 
+void
+authcache_flush_all(struct authcache *ac)
+{
+	authcache_flush(ac);
+	authcache_docs_flush(ac);
+}
+
+uint64_t
+authcache_doc_generation(struct authcache *ac)
+{
+	uint64_t	g;
+
+	if (ac == NULL)
+		return 0;
+	pthread_mutex_lock(&ac->mu);
+	g = ac->doc_generation;
+	pthread_mutex_unlock(&ac->mu);
+	return g;
+}
+
+char *
+authcache_doc_get(struct authcache *ac, const char *key, uint64_t *gen)
+{
+	char	*copy = NULL;
+	size_t	 i;
+
+	if (ac == NULL)
+		return NULL;
+	pthread_mutex_lock(&ac->mu);
+	for (i = 0; i < AUTHCACHE_DOCS; i++)
+		if (ac->doc[i].text != NULL && strcmp(ac->doc[i].key, key) == 0) {
+			copy = strdup(ac->doc[i].text);
+			*gen = ac->doc_generation;
+			break;
+		}
+	pthread_mutex_unlock(&ac->mu);
+	return copy;
+}
+
+void
+authcache_doc_put(struct authcache *ac, const char *key, const char *text,
+    uint64_t gen)
+{
+	struct authcache_doc	*d = NULL;
+	char			*copy;
+	size_t			 i;
+
+	if (ac == NULL || strlen(key) >= AUTHCACHE_DOC_KEY ||
+	    (copy = strdup(text)) == NULL)
+		return;
+	pthread_mutex_lock(&ac->mu);
+	if (gen == ac->doc_generation) {
+		for (i = 0; i < AUTHCACHE_DOCS && d == NULL; i++)
+			if (strcmp(ac->doc[i].key, key) == 0)
+				d = &ac->doc[i];
+		if (d == NULL) {
+			d = &ac->doc[ac->doc_next];
+			ac->doc_next = (ac->doc_next + 1) % AUTHCACHE_DOCS;
+		}
+		free(d->text);
+		snprintf(d->key, sizeof(d->key), "%s", key);
+		d->text = copy;
+		copy = NULL;
+	}
+	pthread_mutex_unlock(&ac->mu);
+	free(copy);
+}
+
+/* Forget the documents. */
+static void
+authcache_docs_flush(struct authcache *ac)
+{
+	if (ac == NULL)
+		return;
+	pthread_mutex_lock(&ac->mu);
+	authcache_docs_clear(ac);
+	pthread_mutex_unlock(&ac->mu);
+}
+
 int
 authcache_listen(PGconn *c)
 {
-	PGresult	*res = PQexec(c, "LISTEN spiderpig_auth_cache");
+	PGresult	*res = PQexec(c, "LISTEN spiderpig_auth_cache; "
+			    "LISTEN spiderpig_read_cache");
 	int		 rc;
 
 	rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : -1;
 	if (rc != 0)
-		log_warn("LISTEN spiderpig_auth_cache: %s", PQerrorMessage(c));
+		log_warn("LISTEN: %s", PQerrorMessage(c));
 	PQclear(res);
 	return rc;
 }
@@ -165,17 +277,23 @@ int
 authcache_drain(struct authcache *ac, PGconn *c)
 {
 	PGnotify	*n;
-	int		 got = 0;
+	int		 got = 0, auth = 0, docs = 0;
 
 	if (c == NULL || PQstatus(c) != CONNECTION_OK) {
-		authcache_flush(ac);
+		authcache_flush_all(ac);
 		return -1;
 	}
 	while ((n = PQnotifies(c)) != NULL) {
 		got++;
+		if (strcmp(n->relname, "spiderpig_read_cache") == 0)
+			docs = 1;
+		else
+			auth = 1;
 		PQfreemem(n);
 	}
-	if (got > 0)
+	if (auth)
 		authcache_flush(ac);
+	if (docs)
+		authcache_docs_flush(ac);
 	return got;
 }

@@ -55,14 +55,28 @@ int		 authcache_get(struct authcache *, char kind, const char *hash,
  */
 void		 authcache_put(struct authcache *, char kind, const char *hash,
 		    const struct auth_id *id, int64_t valid_ms, uint64_t gen);
-/* Forget everything (a revocation of some kind, or notifications lost). */
+/* Forget every credential (a revocation of some kind). */
 void		 authcache_flush(struct authcache *);
+/* Forget credentials and documents (notifications may have been lost). */
+void		 authcache_flush_all(struct authcache *);
+/*
+ * Read documents (JSON text as cJSON printed it), keyed by a short string
+ * naming the read and its parameters. get returns a copy (free it) and the
+ * generation it was found in, or NULL; put stores text unless the
+ * documents were flushed since gen, read before the database was asked.
+ */
+uint64_t	 authcache_doc_generation(struct authcache *);
+char		*authcache_doc_get(struct authcache *, const char *key,
+		    uint64_t *gen);
+void		 authcache_doc_put(struct authcache *, const char *key,
+		    const char *text, uint64_t gen);
 /* LISTEN on a new connection: 0, or -1 (logged; drop the connection). */
 int		 authcache_listen(PGconn *);
 /*
- * Take the notifications libpq has read on c (a connection that LISTENs);
- * any at all flushes the cache, and so does a broken connection (-1).
- * Returns how many there were.
+ * Take the notifications libpq has read on c (a connection that LISTENs):
+ * spiderpig_auth_cache flushes the credentials, spiderpig_read_cache the
+ * documents, and a broken connection both (-1). Returns how many there
+ * were.
  */
 int		 authcache_drain(struct authcache *, PGconn *);
 
@@ -121,6 +135,14 @@ PGresult	*req_query(struct req *, const char *sql, int nparams,
 		    const char *const *params);
 
 /*
+ * One round trip on the thread's connection that runs nothing, so that
+ * every NOTIFY committed before the request came has been read, then drain
+ * them (conn.c). 0, or -1 when the database cannot be reached (nothing
+ * answered).
+ */
+int		 req_db_sync(struct req *);
+
+/*
  * Run a statement whose first column of the first row is JSON and parse it
  * into *out (NULL when there is no row). On a database error answer with
  * the mapped problem and return -1; else 0.
@@ -140,6 +162,8 @@ void		 reply_redirect(struct req *, int status, const char *location,
 
 /* A JSON answer (Cache-Control: no-store). location may be NULL. The
  * caller keeps ownership of body. */
+/* The same from text cJSON printed earlier (a cached document). */
+void		 reply_json_printed(struct req *, int status, const char *text);
 void		 reply_json(struct req *, int status, const cJSON *body,
 		    const char *location);
 /*

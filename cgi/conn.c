@@ -56,12 +56,31 @@ req_db(struct req *r)
 			PQfinish(c);
 			c = NULL;
 		}
-		authcache_flush(r->cache);
+		authcache_flush_all(r->cache);
 		r->queried = 0;
 	} else
 		authcache_drain(r->cache, c);
 	*r->dbp = c;
 	return c;
+}
+
+int
+req_db_sync(struct req *r)
+{
+	PGconn		*c;
+	PGresult	*res;
+	int		 rc;
+
+	if ((c = req_db(r)) == NULL)
+		return -1;
+	res = PQexec(c, "");
+	rc = PQresultStatus(res) == PGRES_EMPTY_QUERY ? 0 : -1;
+	PQclear(res);
+	if (rc == 0) {
+		r->queried = 1;
+		authcache_drain(r->cache, c);
+	}
+	return rc;
 }
 
 PGresult *

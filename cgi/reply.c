@@ -114,6 +114,12 @@ reply_json(struct req *r, int status, const cJSON *body, const char *location)
 	cJSON_free(text);
 }
 
+void
+reply_json_printed(struct req *r, int status, const char *text)
+{
+	reply_raw(r, status, "application/json", NULL, text, strlen(text));
+}
+
 #define PAGE_CSP	"Content-Security-Policy: default-src 'none'; " \
 	"img-src 'self' data:; style-src 'self'; form-action 'self'; " \
 	"frame-ancestors 'none'; base-uri 'none'\r\n"

@@ -161,3 +161,18 @@ $$;
 CREATE INDEX deployments_unfinished ON deployments (position, id)
 	WHERE state NOT IN ('done', 'rolled_back', 'rollback_failed',
 	    'cancelled', 'expired');
+
+-- The app keeps the queue document between requests; every change to
+-- deployments (the only table it reads) is announced on
+-- 'spiderpig_read_cache' at COMMIT.
+CREATE FUNCTION read_cache_notify() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM pg_notify('spiderpig_read_cache', TG_TABLE_NAME);
+	RETURN NULL;
+END
+$$;
+CREATE TRIGGER deployments_read_cache AFTER INSERT OR UPDATE OR DELETE
+	OR TRUNCATE ON deployments
+	FOR EACH STATEMENT EXECUTE FUNCTION read_cache_notify();
+REVOKE ALL ON FUNCTION read_cache_notify() FROM PUBLIC;
