@@ -176,3 +176,48 @@ CREATE TRIGGER deployments_read_cache AFTER INSERT OR UPDATE OR DELETE
 	OR TRUNCATE ON deployments
 	FOR EACH STATEMENT EXECUTE FUNCTION read_cache_notify();
 REVOKE ALL ON FUNCTION read_cache_notify() FROM PUBLIC;
+
+-- Ingest --------------------------------------------------------------------
+
+-- The foreign key from log_lines to deployments checked every line with an
+-- index probe of its own: two thirds of the time of a COPY of a million
+-- lines (15 s against 5 s on the project machine). The same rule is now
+-- checked once per statement over the distinct deployments of the new
+-- rows. Deleting a deployment that still has lines is refused by its own
+-- trigger (deployments are never deleted anyway: their events reference
+-- them).
+ALTER TABLE log_lines DROP CONSTRAINT log_lines_deployment_id_fkey;
+
+CREATE FUNCTION log_lines_check_deployment() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = spiderpig, pg_temp AS $$
+BEGIN
+	IF EXISTS (SELECT 1 FROM (SELECT DISTINCT n.deployment_id
+	    FROM new_lines n) x WHERE NOT EXISTS (SELECT 1 FROM deployments d
+	    WHERE d.id = x.deployment_id)) THEN
+		RAISE EXCEPTION 'log lines for a deployment that does not exist'
+		    USING ERRCODE = '23503';
+	END IF;
+	RETURN NULL;
+END
+$$;
+CREATE TRIGGER log_lines_deployment_exists AFTER INSERT ON log_lines
+	REFERENCING NEW TABLE AS new_lines
+	FOR EACH STATEMENT EXECUTE FUNCTION log_lines_check_deployment();
+CREATE TRIGGER log_lines_deployment_exists_update AFTER UPDATE ON log_lines
+	REFERENCING NEW TABLE AS new_lines
+	FOR EACH STATEMENT EXECUTE FUNCTION log_lines_check_deployment();
+
+CREATE FUNCTION deployments_keep_lines() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = spiderpig, pg_temp AS $$
+BEGIN
+	IF EXISTS (SELECT 1 FROM log_lines l WHERE l.deployment_id = OLD.id) THEN
+		RAISE EXCEPTION 'deployment % still has log lines', OLD.id
+		    USING ERRCODE = '23503';
+	END IF;
+	RETURN OLD;
+END
+$$;
+CREATE TRIGGER deployments_keep_lines BEFORE DELETE ON deployments
+	FOR EACH ROW EXECUTE FUNCTION deployments_keep_lines();
+REVOKE ALL ON FUNCTION log_lines_check_deployment(), deployments_keep_lines()
+    FROM PUBLIC;
