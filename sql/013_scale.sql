@@ -156,11 +156,11 @@ $$;
 -- A year of history ----------------------------------------------------------
 
 -- The queue view reads the deployments that are not finished: a handful,
--- among every deployment ever made. Its own predicate as a partial index,
--- so the queue, the dashboard and the status stop reading the history.
-CREATE INDEX deployments_unfinished ON deployments (position, id)
-	WHERE state NOT IN ('done', 'rolled_back', 'rollback_failed',
-	    'cancelled', 'expired');
+-- among every deployment ever made. Its own predicate and order as a
+-- partial index, so the queue, the dashboard and the status stop reading
+-- the history (35 ms against 0.1 ms with 10,000 finished deployments).
+CREATE INDEX deployments_unfinished ON deployments (position NULLS FIRST, id)
+	WHERE NOT state_is_terminal(state);
 
 -- The app keeps the queue document between requests; every change to
 -- deployments (the only table it reads) is announced on
@@ -221,3 +221,80 @@ CREATE TRIGGER deployments_keep_lines BEFORE DELETE ON deployments
 	FOR EACH ROW EXECUTE FUNCTION deployments_keep_lines();
 REVOKE ALL ON FUNCTION log_lines_check_deployment(), deployments_keep_lines()
     FROM PUBLIC;
+
+-- Retention -------------------------------------------------------------------
+
+-- psql: UPDATE spiderpig.settings SET log_retention_days = 180. NULL (the
+-- default) keeps every log line forever.
+ALTER TABLE settings ADD COLUMN log_retention_days integer
+	CHECK (log_retention_days BETWEEN 1 AND 36500);
+
+-- Delete at most max_rows log lines of deployments that finished more than
+-- settings.log_retention_days ago, oldest deployment first, and return how
+-- many went (0: nothing left to prune, or no retention set). One short
+-- transaction per call: run it again until it returns 0, or CALL
+-- prune_log_lines_all. It deletes only rows of finished deployments, so a
+-- running deployment's writer never waits on it. Admins only; an event
+-- records each call that deleted anything.
+CREATE FUNCTION prune_log_lines(actor text, max_rows integer DEFAULT 10000)
+RETURNS bigint
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = spiderpig, pg_temp AS $$
+DECLARE
+	keep	interval;
+	cutoff	timestamptz;
+	dep	bigint := 0;
+	d	deployments;
+	n	bigint := 0;
+	got	bigint;
+BEGIN
+	PERFORM require_admin(actor);
+	IF max_rows IS NULL OR max_rows NOT BETWEEN 1 AND 1000000 THEN
+		PERFORM raise_error('SP400', 'max_rows', 'between 1 and 1000000');
+	END IF;
+	SELECT make_interval(days => s.log_retention_days) INTO keep
+	    FROM settings s;
+	IF keep IS NULL THEN
+		RETURN 0;
+	END IF;
+	cutoff := now() - keep;
+	-- Walk the deployments that have lines, in id order, by the primary
+	-- key (one probe each); a deployment made after the cutoff ends the
+	-- walk, since it cannot have finished before it.
+	WHILE n < max_rows LOOP
+		SELECT min(l.deployment_id) INTO dep FROM log_lines l
+		    WHERE l.deployment_id > dep;
+		EXIT WHEN dep IS NULL;
+		SELECT * INTO d FROM deployments WHERE id = dep;
+		EXIT WHEN d.created_at >= cutoff;
+		CONTINUE WHEN d.finished_at IS NULL OR d.finished_at >= cutoff;
+		DELETE FROM log_lines l WHERE l.deployment_id = dep
+		    AND l.seq IN (SELECT k.seq FROM log_lines k
+			WHERE k.deployment_id = dep ORDER BY k.seq
+			LIMIT max_rows - n);
+		GET DIAGNOSTICS got = ROW_COUNT;
+		n := n + got;
+	END LOOP;
+	IF n > 0 THEN
+		PERFORM log_event(actor, NULL, 'log_pruned', jsonb_build_object(
+		    'lines', n, 'before', cutoff));
+	END IF;
+	RETURN n;
+END
+$$;
+
+-- Prune in batches of batch_rows, committing after each, until nothing is
+-- left: CALL spiderpig.prune_log_lines_all('root');
+CREATE PROCEDURE prune_log_lines_all(actor text, batch_rows integer DEFAULT 10000)
+LANGUAGE plpgsql AS $$
+BEGIN
+	WHILE spiderpig.prune_log_lines(actor, batch_rows) > 0 LOOP
+		COMMIT;
+	END LOOP;
+END
+$$;
+
+REVOKE ALL ON FUNCTION prune_log_lines(text, integer) FROM PUBLIC;
+REVOKE ALL ON PROCEDURE prune_log_lines_all(text, integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION prune_log_lines(text, integer) TO spiderpig_admin;
+GRANT EXECUTE ON PROCEDURE prune_log_lines_all(text, integer) TO spiderpig_admin;
+GRANT UPDATE (log_retention_days) ON settings TO spiderpig_admin;
