@@ -1,4 +1,5 @@
-/* logw.c: a writer thread that stores captured lines with COPY in batches. */
+/* logw.c: a writer thread that stores captured lines with COPY in batches,
+ * and announces each committed batch with NOTIFY spiderpig_log. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -6,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <cJSON.h>
 #include <libpq-fe.h>
 
 #include "db.h"
@@ -16,6 +18,8 @@
 
 #define LOGW_CHUNK	(1024 * 1024)
 #define LOGW_OUTSZ	(COPY_ESCAPE_MAX(LINES_MAX) + 256 * 1024)
+/* The channel a committed batch is announced on (doc/contract.md). */
+#define LOGW_CHANNEL	"spiderpig_log"
 
 /* One queued line; records are packed 8-byte aligned in chunks. */
 struct logrec {
@@ -25,6 +29,12 @@ struct logrec {
 	uint32_t	 len;
 	uint8_t		 stream;
 	char		 data[];
+};
+
+/* The last seq of one deployment in the batch being written. */
+struct logw_last {
+	int64_t		 deployment;
+	int64_t		 seq;
 };
 
 struct chunk {
@@ -60,6 +70,8 @@ struct logw {
 	PGconn		*conn;
 	char		*out;
 	size_t		 outlen;
+	struct logw_last *last;		/* per deployment in the batch */
+	size_t		 nlast, lastcap;
 };
 
 static const char *stream_names[] = { "stdout", "stderr", "system" };
@@ -202,29 +214,101 @@ logw_format(struct logw *w, const struct logrec *r)
 	w->outlen = (size_t)(d - w->out);
 }
 
+/* Remember r's seq as the newest of its deployment in this batch.
+ * Returns 0, or -1 when out of memory. */
+static int
+logw_track(struct logw *w, const struct logrec *r)
+{
+	struct logw_last	*p;
+	size_t			 i, cap;
+
+	for (i = 0; i < w->nlast; i++)
+		if (w->last[i].deployment == r->deployment) {
+			if (r->seq > w->last[i].seq)
+				w->last[i].seq = r->seq;
+			return 0;
+		}
+	if (w->nlast == w->lastcap) {
+		cap = w->lastcap ? 2 * w->lastcap : 8;
+		if ((p = realloc(w->last, cap * sizeof(*p))) == NULL)
+			return -1;
+		w->last = p;
+		w->lastcap = cap;
+	}
+	w->last[w->nlast].deployment = r->deployment;
+	w->last[w->nlast].seq = r->seq;
+	w->nlast++;
+	return 0;
+}
+
+/* -1 when a failed result is worth a retry (the connection broke or the
+ * server is shutting down), -2 when the same data would fail again. */
+static int
+logw_failure(PGconn *conn, const PGresult *res)
+{
+	const char	*state;
+
+	if (res == NULL || PQstatus(conn) != CONNECTION_OK)
+		return -1;
+	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	return state != NULL && strncmp(state, "08", 2) != 0 &&
+	    strncmp(state, "57P", 3) != 0 ? -2 : -1;
+}
+
 /*
- * One COPY of every line in the chunk list. Returns 0 when stored, -1 when
- * the connection failed (worth a retry), -2 when the server refused the data
- * (a retry would fail the same way).
+ * Inside the batch's transaction: pg_notify('spiderpig_log',
+ * '{"deployment":D,"seq":S}') once per deployment in the batch, S its
+ * highest seq there. Listeners get it at COMMIT, never before the rows.
+ * Returns 0, -1 (retry) or -2 (refused).
  */
 static int
-logw_copy(struct logw *w, struct chunk *batch)
+logw_notify(struct logw *w)
+{
+	const char	*params[2] = { LOGW_CHANNEL, NULL };
+	PGresult	*res, *err = NULL;
+	cJSON		*o;
+	char		*payload;
+	size_t		 i;
+	int		 rc = 0;
+
+	for (i = 0; i < w->nlast && rc == 0; i++) {
+		o = cJSON_CreateObject();
+		if (o == NULL || cJSON_AddNumberToObject(o, "deployment",
+		    (double)w->last[i].deployment) == NULL ||
+		    cJSON_AddNumberToObject(o, "seq",
+		    (double)w->last[i].seq) == NULL ||
+		    (payload = cJSON_PrintUnformatted(o)) == NULL) {
+			cJSON_Delete(o);
+			return -1;
+		}
+		cJSON_Delete(o);
+		params[1] = payload;
+		res = db_exec(w->conn, "select pg_notify($1, $2)", 2, params,
+		    &err);
+		if (res == NULL) {
+			log_warn("log writer: NOTIFY: %s", err != NULL ?
+			    PQresultErrorMessage(err) : PQerrorMessage(w->conn));
+			rc = logw_failure(w->conn, err);
+			PQclear(err);
+		}
+		PQclear(res);
+		cJSON_free(payload);
+	}
+	return rc;
+}
+
+/* Send every line of the chunk list as COPY data and end the COPY. Returns
+ * 0, -1 (retry) or -2 (refused). */
+static int
+logw_copy_data(struct logw *w, struct chunk *batch)
 {
 	PGresult	*res;
 	struct chunk	*c;
 	size_t		 off;
-	const char	*state;
 	int		 rc = -1;
 
-	res = PQexec(w->conn, "COPY spiderpig.log_lines (deployment_id, seq, "
-	    "at, stream, sensitive, line) FROM STDIN");
-	if (PQresultStatus(res) != PGRES_COPY_IN) {
-		log_warn("log writer: COPY: %s", PQerrorMessage(w->conn));
-		PQclear(res);
-		return PQstatus(w->conn) == CONNECTION_OK ? -2 : -1;
-	}
-	PQclear(res);
 	w->outlen = 0;
+	w->nlast = 0;
 	for (c = batch; c != NULL; c = c->next) {
 		for (off = 0; off < c->used; ) {
 			const struct logrec *r =
@@ -232,30 +316,76 @@ logw_copy(struct logw *w, struct chunk *batch)
 
 			if (w->outlen + COPY_ESCAPE_MAX(r->len) + 256 >
 			    LOGW_OUTSZ && logw_send(w) == -1)
-				goto out;
+				return -1;
+			if (logw_track(w, r) == -1)
+				return -1;
 			logw_format(w, r);
 			off += (sizeof(*r) + r->len + 7) & ~(size_t)7;
 		}
 	}
 	if (logw_send(w) == -1 || PQputCopyEnd(w->conn, NULL) != 1)
-		goto out;
+		return -1;
 	while ((res = PQgetResult(w->conn)) != NULL) {
 		if (PQresultStatus(res) == PGRES_COMMAND_OK)
 			rc = 0;
 		else {
-			state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 			log_warn("log writer: COPY failed: %s",
 			    PQresultErrorMessage(res));
-			/* Connection-class errors and shutdowns are retried. */
-			rc = state != NULL && strncmp(state, "08", 2) != 0 &&
-			    strncmp(state, "57P", 3) != 0 ? -2 : -1;
+			rc = logw_failure(w->conn, res);
 		}
 		PQclear(res);
 	}
+	return rc;
+}
+
+/* Run a transaction-control statement; 0 when the server answers with
+ * exactly that command tag ("COMMIT" on an aborted transaction answers
+ * "ROLLBACK"), else -1. */
+static int
+logw_tx(struct logw *w, const char *sql)
+{
+	PGresult	*res = PQexec(w->conn, sql);
+	int		 rc;
+
+	rc = PQresultStatus(res) == PGRES_COMMAND_OK &&
+	    strcmp(PQcmdStatus(res), sql) == 0 ? 0 : -1;
+	if (rc == -1)
+		log_warn("log writer: %s: %s", sql, PQerrorMessage(w->conn));
+	PQclear(res);
+	return rc;
+}
+
+/*
+ * One transaction per batch: BEGIN, one COPY of every line in the chunk
+ * list, the NOTIFYs, COMMIT. Returns 0 when stored, -1 when the connection
+ * failed (worth a retry), -2 when the server refused the data (a retry
+ * would fail the same way). On failure the connection is dropped when a
+ * transaction is still open on it, which rolls it back.
+ */
+static int
+logw_copy(struct logw *w, struct chunk *batch)
+{
+	PGresult	*res;
+	int		 rc = -1;
+
+	if (logw_tx(w, "BEGIN") == -1)
+		goto out;
+	res = PQexec(w->conn, "COPY spiderpig.log_lines (deployment_id, seq, "
+	    "at, stream, sensitive, line) FROM STDIN");
+	if (PQresultStatus(res) != PGRES_COPY_IN) {
+		log_warn("log writer: COPY: %s", PQerrorMessage(w->conn));
+		rc = logw_failure(w->conn, res);
+		PQclear(res);
+		goto out;
+	}
+	PQclear(res);
+	if ((rc = logw_copy_data(w, batch)) != 0 ||
+	    (rc = logw_notify(w)) != 0)
+		goto out;
+	rc = logw_tx(w, "COMMIT");
 out:
-	if (rc == -1 && PQstatus(w->conn) == CONNECTION_OK &&
-	    PQtransactionStatus(w->conn) != PQTRANS_IDLE) {
-		/* Half-sent COPY on a live connection: start afresh. */
+	if (rc != 0 && w->conn != NULL && (PQstatus(w->conn) != CONNECTION_OK ||
+	    PQtransactionStatus(w->conn) != PQTRANS_IDLE)) {
 		PQfinish(w->conn);
 		w->conn = NULL;
 	}
@@ -402,5 +532,6 @@ logw_stop(struct logw *w, int timeout_ms)
 	mask_free(w->mask);
 	free(w->conninfo);
 	free(w->out);
+	free(w->last);
 	free(w);
 }
