@@ -2,7 +2,8 @@
 # commands the README opens with; both install what a fresh Debian 12 lacks.
 
 CC      ?= cc
-PKGS    := fcgi libpq libcjson openssl inih liboath libqrencode cjose libcurl
+PKGS    := fcgi libpq libcjson openssl inih liboath libqrencode cjose libcurl \
+           libwebsockets
 CFLAGS  ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral -pthread -Ilib
@@ -14,16 +15,19 @@ DEBS := build-essential pkg-config libfcgi-dev libpq-dev libcjson-dev \
         libssl-dev libinih-dev libcjose-dev libjansson-dev libcurl4-openssl-dev \
         postgresql nginx openssl curl wrk \
         libdbd-pg-perl libio-socket-ssl-perl libjson-perl clang \
-        libclang-rt-14-dev liboath-dev libqrencode-dev acl chromium
+        libclang-rt-14-dev liboath-dev libqrencode-dev acl chromium \
+        libwebsockets-dev
 
 B := build
 LIB_SRC    := $(wildcard lib/*.c)
 CGI_SRC    := $(wildcard cgi/*.c)
 WORKER_SRC := $(wildcard worker/*.c)
+STREAM_SRC := $(wildcard stream/*.c)
 UNIT_SRC   := $(wildcard t/unit/*.c)
 LIB_OBJ    := $(LIB_SRC:%.c=$(B)/%.o)
 CGI_OBJ    := $(CGI_SRC:%.c=$(B)/%.o)
 WORKER_OBJ := $(WORKER_SRC:%.c=$(B)/%.o)
+STREAM_OBJ := $(STREAM_SRC:%.c=$(B)/%.o)
 UNIT_BIN   := $(UNIT_SRC:t/unit/%.c=$(B)/t/%)
 # Everything but main() of each daemon, as a library the unit tests (and
 # the fuzz harnesses, tools/fuzz) link against instead of copying code.
@@ -49,12 +53,13 @@ deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-build: $(B)/spiderpig-fcgi $(B)/spiderpig-worker $(UNIT_BIN) $(VOCAB_OUT)
+build: $(B)/spiderpig-fcgi $(B)/spiderpig-worker $(B)/spiderpig-stream \
+       $(UNIT_BIN) $(VOCAB_OUT)
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
-$(B)/%.o: %.c $(wildcard lib/*.h lib/*.def cgi/*.h worker/*.h) $(B)/migrations.h
+$(B)/%.o: %.c $(wildcard lib/*.h lib/*.def cgi/*.h worker/*.h stream/*.h) $(B)/migrations.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -I$(B) $(PKG_CFLAGS) -c -o $@ $<
 
@@ -81,6 +86,9 @@ $(B)/spiderpig-fcgi: $(B)/cgi/main.o $(B)/libspiderpig-cgi.a $(B)/libspiderpig.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 
 $(B)/spiderpig-worker: $(B)/worker/main.o $(B)/libspiderpig-worker.a $(B)/libspiderpig.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+
+$(B)/spiderpig-stream: $(STREAM_OBJ) $(B)/libspiderpig.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 
 # Unit tests link against the daemons' libraries; they include no .c file.
