@@ -121,8 +121,13 @@ idp/node_modules/.package-lock.json: idp/package-lock.json
 t/browser/node_modules/.package-lock.json: t/browser/package-lock.json
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix t/browser --no-audit --no-fund
 
+# The stream tests' WebSocket client (npm ws) for t/7NN-stream-*.t.
+t/stream/node_modules/.package-lock.json: t/stream/package-lock.json
+	npm ci --prefix t/stream --no-audit --no-fund
+
 NPM_STAMPS := idp/node_modules/.package-lock.json \
-              t/browser/node_modules/.package-lock.json
+              t/browser/node_modules/.package-lock.json \
+              t/stream/node_modules/.package-lock.json
 
 test: deps build $(NPM_STAMPS)
 	prove -j2 --timer t/
