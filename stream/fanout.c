@@ -68,27 +68,14 @@ client_close(struct client *c, int code, const char *reason)
 	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, STREAM_CLOSE_GRACE);
 }
 
-/*
- * The cap holds what waits in our queue: the kernel's and nginx's buffers
- * come before it. One frame is always accepted into an empty queue, so a
- * frame larger than the cap (a page of long lines) still goes out.
- */
-int
-client_send(struct client *c, struct msg *m)
+static void
+queue_push(struct client *c, struct msg *m)
 {
 	struct qnode	*q;
 
-	if (c->close_code != 0)
-		return -1;
-	if (c->queued > 0 &&
-	    c->queued + m->len > (size_t)stream.cfg->stream_buffer_cap) {
-		client_close(c, STREAM_CLOSE_TOO_SLOW, "too slow: more than the "
-		    "buffer cap is waiting");
-		return -1;
-	}
 	if ((q = malloc(sizeof(*q))) == NULL) {
 		client_close(c, 1011, "out of memory");
-		return -1;
+		return;
 	}
 	m->refs++;
 	q->msg = m;
@@ -100,7 +87,67 @@ client_send(struct client *c, struct msg *m)
 	c->tail = q;
 	c->queued += m->len;
 	lws_callback_on_writable(c->wsi);
-	return 0;
+}
+
+/*
+ * The cap holds what waits in our queue: the kernel's and nginx's buffers
+ * come before it. One frame is always accepted into an empty queue, so a
+ * page larger than the cap (long lines) still goes out.
+ */
+static int
+client_fits(const struct client *c, const struct msg *m, size_t cap)
+{
+	return c->queued == 0 || c->queued + m->len <= cap;
+}
+
+int
+client_send(struct client *c, struct msg *m)
+{
+	if (c->close_code != 0)
+		return -1;
+	if (!client_fits(c, m, 2 * (size_t)stream.cfg->stream_buffer_cap)) {
+		client_close(c, STREAM_CLOSE_TOO_SLOW, "too slow: more than the "
+		    "buffer cap is waiting");
+		return -1;
+	}
+	queue_push(c, m);
+	return c->close_code != 0 ? -1 : 0;
+}
+
+int
+client_offer(struct client *c, struct msg *m)
+{
+	if (c->close_code != 0)
+		return 0;
+	if (!client_fits(c, m, (size_t)stream.cfg->stream_buffer_cap))
+		return 0;
+	queue_push(c, m);
+	return c->close_code == 0;
+}
+
+/* Every half second: close the clients that had frames waiting and took
+ * none for STREAM_STALL_MS. (What waits is bounded by the cap: past it a
+ * client gets no more live pages and catches up alone once drained.) */
+static void
+stall_check(lws_sorted_usec_list_t *sul)
+{
+	struct client	*c;
+	int64_t		 now = util_now_ms();
+
+	for (c = stream.clients; c != NULL; c = c->next)
+		if (c->queued > 0 && c->close_code == 0 &&
+		    now - c->last_write >= STREAM_STALL_MS)
+			client_close(c, STREAM_CLOSE_TOO_SLOW, "too slow: "
+			    "nothing was read for 2 s");
+	lws_sul_schedule(stream.ctx, 0, sul, stall_check,
+	    500 * LWS_US_PER_MS);
+}
+
+void
+stall_start(void)
+{
+	lws_sul_schedule(stream.ctx, 0, &stream.stall, stall_check,
+	    500 * LWS_US_PER_MS);
 }
 
 int
@@ -245,6 +292,7 @@ client_writeable(struct client *c)
 	if (c->head == NULL)
 		c->tail = NULL;
 	c->queued -= q->msg->len;
+	c->last_write = util_now_ms();
 	msg_unref(q->msg);
 	free(q);
 	if (client_pump(c) != 0 && c->close_code == 0)
@@ -258,6 +306,7 @@ void
 client_attach(struct client *c, struct lws *wsi)
 {
 	c->wsi = wsi;
+	c->last_write = util_now_ms();
 	c->prev = NULL;
 	c->next = stream.clients;
 	if (stream.clients != NULL)
@@ -486,8 +535,8 @@ fanout_page(struct dep *d, int reveal)
 		if ((s = client_sub(c, d->id)) == NULL ||
 		    s->sent != d->fetched || s->reveal != reveal)
 			continue;
-		s->sent = last;
-		client_send(c, m);
+		if (client_offer(c, m))
+			s->sent = last;
 	}
 	msg_unref(m);
 	return last;
@@ -615,6 +664,7 @@ void
 fanout_cancel(void)
 {
 	lws_sul_cancel(&stream.tick);
+	lws_sul_cancel(&stream.stall);
 	stream.tick_armed = 0;
 }
 

@@ -133,6 +133,7 @@ main(int argc, char *argv[])
 		log_warn("no default vhost");
 		goto out;
 	}
+	stall_start();
 	if (pg_start() != 0)
 		pg_lost();
 	log_info("listening on %s for origin %s", cfg->stream_socket,

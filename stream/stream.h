@@ -16,6 +16,7 @@ struct cfg;
 #define STREAM_PAGE_LINES	1000	/* lines of one log page */
 #define STREAM_PAGE_BYTES	(64 * 1024)	/* raw text of one page */
 #define STREAM_CLOSE_GRACE	2	/* seconds for a close frame to leave */
+#define STREAM_STALL_MS		2000	/* frames wait, none taken: too slow */
 
 /* Close codes (4000-4999 are the application's, RFC 6455 7.4.2). */
 #define STREAM_CLOSE_SIGNED_OUT	4001
@@ -83,6 +84,7 @@ struct client {
 	size_t		 queued;	/* their bytes */
 	struct sub	 subs[STREAM_MAX_SUBS];
 	size_t		 nsubs;
+	int64_t		 last_write;	/* ms: a frame last left */
 	int		 close_code;	/* set: closing, nothing more queued */
 	char		 close_reason[64];
 	size_t		 rxlen;
@@ -112,6 +114,7 @@ struct stream {
 	int			 overview_dirty;
 	lws_sorted_usec_list_t	 tick;		/* deferred fan-out work */
 	int			 tick_armed;
+	lws_sorted_usec_list_t	 stall;		/* the too-slow check */
 
 	/* The database (pg.c). */
 	void			*pg;		/* PGconn */
@@ -126,9 +129,17 @@ struct msg	*msg_new(const char *fmt, ...)
 		    __attribute__((format(printf, 1, 2)));
 void		 msg_unref(struct msg *);
 
-/* Queue m for c (taking a reference). Past the buffer cap the client is
- * closed as too slow instead and -1 is returned. */
+/* Queue m for c (taking a reference). Frames other than log pages are
+ * small and always queued, up to twice the buffer cap: past that the
+ * client is closed as too slow instead and -1 is returned. */
 int	client_send(struct client *, struct msg *);
+/* Queue a live log page for c if it fits under the buffer cap: 1. Else
+ * 0: the client falls behind and catches up alone once it has drained to
+ * a quarter of the cap. A client that takes no frame for STREAM_STALL_MS
+ * while frames wait is closed as too slow (stall_start). */
+int	client_offer(struct client *, struct msg *);
+/* Start the periodic too-slow check. */
+void	stall_start(void);
 /* Queue a new message built from fmt for c alone. */
 int	client_sendf(struct client *, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
