@@ -215,27 +215,30 @@ reply_locked(struct req *r, long seconds)
 enum check { CHECK_OK, CHECK_WRONG, CHECK_ANSWERED };
 
 /*
- * Check code for user in ONE transaction, in the order sql/003_totp.sql
- * prescribes: lock check, totp_get (row lock), verify, then totp_accept /
- * totp_confirm on a match or totp_fail otherwise. *failures is the count
- * totp_fail returned.
+ * Check code for the AAL1 session s in ONE transaction, in the order
+ * sql/007_trust.sql prescribes: lock check, totp_get (row lock), verify,
+ * then totp_login on a match (records the step and replaces the session by
+ * a new AAL2 one) or totp_fail otherwise. On CHECK_OK tok holds the new
+ * session token (committed); *failures is the count totp_fail returned.
  */
 static enum check
-code_check(struct req *r, PGconn *c, const char *user, const char *code,
-    int *failures)
+code_check(struct req *r, PGconn *c, const struct session *s, const char *code,
+    char *tok, size_t toksz, int *failures)
 {
 	unsigned char	 sealed[TOTP_SEALED_MAX], secret[TOTP_SECRET_MAX];
-	const char	*params[2];
+	const char	*params[1], *login_params[2];
 	char		 stepbuf[32];
 	size_t		 sealedlen, secretlen = 0;
 	int64_t		 last, step = 0;
 	PGresult	*res = NULL, *err = NULL;
 	enum check	 rc = CHECK_ANSWERED;
 	enum totp_result tr;
-	int		 confirmed, ok = 0;
+	const char	*user = s->user;
+	int		 ok = 0;
 	long		 locked;
 
 	*failures = 0;
+	tok[0] = '\0';
 	params[0] = user;
 	if ((res = db_exec(c, "BEGIN", 0, NULL, &err)) == NULL)
 		goto dberr;
@@ -249,7 +252,7 @@ code_check(struct req *r, PGconn *c, const char *user, const char *code,
 			reply_locked(r, locked);
 		goto out;
 	}
-	if ((res = db_exec(c, "SELECT secret_sealed, last_step, confirmed "
+	if ((res = db_exec(c, "SELECT secret_sealed, last_step "
 	    "FROM spiderpig.totp_get($1)", 1, params, &err)) == NULL)
 		goto dberr;
 	if (PQntuples(res) != 1 || util_bytea_decode(PQgetvalue(res, 0, 0), sealed,
@@ -259,7 +262,6 @@ code_check(struct req *r, PGconn *c, const char *user, const char *code,
 		goto rollback;
 	}
 	last = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
-	confirmed = strcmp(PQgetvalue(res, 0, 2), "t") == 0;
 	PQclear(res);
 	res = NULL;
 	if ((tr = totp_open(r->cfg->totp_key, user, sealed, sealedlen, secret,
@@ -272,17 +274,21 @@ code_check(struct req *r, PGconn *c, const char *user, const char *code,
 	}
 	tr = totp_verify(secret, secretlen, code, time(NULL), last, &step);
 	if (tr == TOTP_OK) {
+		/* NULL: the step was used meanwhile, a failure like any other. */
 		snprintf(stepbuf, sizeof(stepbuf), "%lld", (long long)step);
-		params[1] = stepbuf;
-		if (confirmed) {
-			if ((res = db_exec(c, "SELECT spiderpig.totp_accept($1, "
-			    "$2::bigint)", 2, params, &err)) == NULL)
-				goto dberr;
-			ok = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-		} else {
-			if ((res = db_exec(c, "SELECT spiderpig.totp_confirm($1, "
-			    "$2::bigint)", 2, params, &err)) == NULL)
-				goto dberr;
+		login_params[0] = s->hash;
+		login_params[1] = stepbuf;
+		if ((res = db_exec(c, "SELECT spiderpig.totp_login($1::bytea, "
+		    "$2::bigint)", 2, login_params, &err)) == NULL)
+			goto dberr;
+		if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)) {
+			if (strlen(PQgetvalue(res, 0, 0)) >= toksz ||
+			    !http_header_safe(PQgetvalue(res, 0, 0))) {
+				html_message(r, 500, NULL, "Internal error",
+				    "no session");
+				goto rollback;
+			}
+			snprintf(tok, toksz, "%s", PQgetvalue(res, 0, 0));
 			ok = 1;
 		}
 		PQclear(res);
@@ -303,6 +309,8 @@ code_check(struct req *r, PGconn *c, const char *user, const char *code,
 dberr:
 	html_db_error(r, err);
 rollback:
+	OPENSSL_cleanse(tok, toksz);
+	tok[0] = '\0';
 	PQclear(err);
 	err = NULL;
 	if (PQstatus(c) == CONNECTION_OK)
@@ -321,10 +329,9 @@ totp_submit(struct req *r)
 	struct value	 v[NELEM(submit_fields)];
 	struct session	 s;
 	char		 buf[HTTP_FORM_MAX + HTTP_FORM_PARAMS + 1];
-	char		 hdr[512], again[600];
-	const char	*return_to, *params[1];
+	char		 hdr[512], again[600], tok[128];
+	const char	*return_to;
 	PGconn		*c;
-	PGresult	*res;
 	int		 failures;
 	long		 locked;
 
@@ -344,7 +351,8 @@ totp_submit(struct req *r)
 		html_db_error(r, NULL);
 		return 0;
 	}
-	switch (code_check(r, c, s.user, v[F_CODE].s, &failures)) {
+	switch (code_check(r, c, &s, v[F_CODE].s, tok, sizeof(tok),
+	    &failures)) {
 	case CHECK_ANSWERED:
 		return 0;
 	case CHECK_WRONG:
@@ -360,18 +368,10 @@ totp_submit(struct req *r)
 	case CHECK_OK:
 		break;
 	}
-	params[0] = s.hash;
-	if ((res = req_exec_page(r, "SELECT spiderpig.session_upgrade("
-	    "$1::bytea)", 1, params)) == NULL)
-		return 0;
-	if (PQntuples(res) != 1 || !http_header_safe(PQgetvalue(res, 0, 0))) {
-		PQclear(res);
-		html_message(r, 500, NULL, "Internal error", "no session");
-		return 0;
-	}
 	snprintf(hdr, sizeof(hdr), "Set-Cookie: " SESSION_COOKIE "=%s; Path=/; "
-	    "Secure; HttpOnly; SameSite=Strict\r\n", PQgetvalue(res, 0, 0));
-	PQclear(res);
+	    "Secure; HttpOnly; SameSite=Strict\r\n", tok);
+	OPENSSL_cleanse(tok, sizeof(tok));
 	reply_redirect(r, 303, return_to, hdr);
+	OPENSSL_cleanse(hdr, sizeof(hdr));
 	return 0;
 }

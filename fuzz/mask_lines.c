@@ -3,10 +3,22 @@
  * the line splitter (checked against a byte-at-a-time model of its
  * contract, with the input cut into reads at fuzzer-chosen places), COPY
  * escaping (no raw separators, valid UTF-8 out, reversible for valid
- * input) and mask matching of every line.
+ * input) and the masking of what it emits, with planted secrets.
  *
- * clang -g -O1 -fsanitize=fuzzer,address,undefined -DLINES_MAX=16 -Ilib \
- *     fuzz/mask_lines.c lib/mask.c -o build/fuzz/mask_lines
+ * Planting: the input (after its first byte, which picks the read sizes)
+ * is the stage's output, except that a 0xFF byte followed by a selector
+ * plants a secret there, one of the ways masking used to be bypassed:
+ *   0: the literal "~Lit~Sec~" (a secret from the stage environment);
+ *   1: "password=`Kw`"; 2: "\0password=`Nul`" (a NUL before it);
+ *   3: "password:\n`Next`" (the value on the next line);
+ *   4, then a byte n: LINES_MAX - n filler bytes, so that a short input
+ *      reaches the 64 KiB cut and can put a secret across it (three times
+ *      per input at most; after that 4 plants the literal).
+ * Every other '~' and '`' is replaced, so these bytes come only from
+ * plants. The oracle: no '~' is ever emitted (literals are starred out,
+ * across cuts too), and every emitted piece holding a '`' is sensitive.
+ *
+ * Run by tools/fuzz, which links lib/ and worker/ (without main.c).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -14,6 +26,14 @@
 
 #include "lines.h"
 #include "mask.h"
+
+static const char	*const fz_plants[] = {
+	"~Lit~Sec~",
+	"password=`Kw`",
+	"\0password=`Nul`",
+	"password:\n`Next`",
+};
+#define FZ_LITERAL	"~Lit~Sec~"
 
 struct got {
 	char	*buf;		/* lines, each followed by '\n' */
@@ -83,10 +103,29 @@ check_escape(const char *line, size_t len)
 	free(out);
 }
 
+/* The masked output: the oracle. */
 static void
-collect(void *arg, const char *line, size_t len)
+check_masked(void *arg, const char *line, size_t len, int sensitive)
 {
-	struct got	*g = arg;
+	(void)arg;
+	if (len > LINES_MAX)
+		abort();
+	if (memchr(line, '~', len) != NULL)
+		abort();	/* a literal secret survived */
+	if (!sensitive && memchr(line, '`', len) != NULL)
+		abort();	/* a planted secret is shown unmasked */
+}
+
+struct split {
+	struct got		*got;
+	struct mask_stream	*ms;
+};
+
+static void
+collect(void *arg, const char *line, size_t len, int more)
+{
+	struct split	*sp = arg;
+	struct got	*g = sp->got;
 
 	if (len > LINES_MAX || memchr(line, '\n', len) != NULL)
 		abort();
@@ -95,7 +134,50 @@ collect(void *arg, const char *line, size_t len)
 	g->buf[g->len++] = '\n';
 	g->n++;
 	check_escape(line, len);
-	(void)mask_match(fz_mask, line, len);
+	mask_stream_put(sp->ms, line, len, more, check_masked, NULL);
+}
+
+/*
+ * The stage output the input stands for: plants expanded, '~' and '`'
+ * only from plants. With out NULL only counts. Returns its length.
+ */
+static size_t
+plant(const uint8_t *data, size_t size, char *out)
+{
+	size_t		 i, n = 0, k, fill, fills = 0;
+	const char	*p;
+
+	for (i = 0; i < size; i++) {
+		if (data[i] == 0xFF && i + 1 < size) {
+			k = data[++i] % 5;
+			/* At most 3 fillers: a few cuts, not 100 MB inputs. */
+			if (k == 4 && fills++ < 3) {
+				fill = LINES_MAX - (i + 1 < size ? data[++i] : 0);
+				if (out != NULL)
+					memset(out + n, 'f', fill);
+				n += fill;
+				continue;
+			}
+			p = fz_plants[k % 4];
+			if (out == NULL) {
+				n += k % 4 == 2 ? 1 + strlen(p + 1) : strlen(p);
+				continue;
+			}
+			/* Plant 2 starts with a NUL: strlen would stop there. */
+			if (k % 4 == 2) {
+				out[n++] = '\0';
+				p++;
+			}
+			memcpy(out + n, p, strlen(p));
+			n += strlen(p);
+			continue;
+		}
+		if (out != NULL)
+			out[n] = data[i] == '~' || data[i] == '`' ? '.' :
+			    (char)data[i];
+		n++;
+	}
+	return n;
 }
 
 /* The contract, one byte at a time. */
@@ -138,44 +220,53 @@ model(const uint8_t *data, size_t size, struct got *g)
 int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+LLVMFuzzerTestOneInput(const uint8_t *raw, size_t rawsize)
 {
 	struct got	 got, want;
+	struct split	 sp;
 	struct lines	 l;
-	size_t		 off = 0, step;
+	size_t		 off = 0, step, size;
 	uint8_t		 seed;
-	char		 err[128];
+	char		 err[128], *data;
 	char		*pats[] = { "(password|secret|token)[=:]", "^[a-z]+$" };
 
-	if (fz_mask == NULL && (fz_mask = mask_compile(pats, 2, err,
-	    sizeof(err))) == NULL)
+	if (fz_mask == NULL && ((fz_mask = mask_compile(pats, 2, err,
+	    sizeof(err))) == NULL || mask_add_literal(fz_mask, FZ_LITERAL,
+	    strlen(FZ_LITERAL)) == -1))
 		abort();
-	if (size < 1)
+	if (rawsize < 1)
 		return 0;
-	seed = data[0];		/* chooses the read sizes */
-	data++;
-	size--;
+	seed = raw[0];		/* chooses the read sizes */
+	size = plant(raw + 1, rawsize - 1, NULL);
+	if ((data = malloc(size + 1)) == NULL)
+		abort();
+	(void)plant(raw + 1, rawsize - 1, data);
 	/* Worst case: a separator after every byte. */
 	got.buf = malloc(2 * size + 2);
 	want.buf = malloc(2 * size + 2);
 	got.len = got.n = want.len = want.n = 0;
-	if (lines_init(&l) == -1)
+	sp.got = &got;
+	if (lines_init(&l) == -1 ||
+	    (sp.ms = mask_stream_new(fz_mask, LINES_MAX)) == NULL)
 		abort();
 	while (off < size) {
 		step = (size_t)(seed % 7) + 1;
 		seed = (uint8_t)(seed * 37 + 11);
 		if (step > size - off)
 			step = size - off;
-		lines_feed(&l, (const char *)data + off, step, collect, &got);
+		lines_feed(&l, data + off, step, collect, &sp);
 		off += step;
 	}
-	lines_finish(&l, collect, &got);
+	lines_finish(&l, collect, &sp);
+	mask_stream_end(sp.ms, check_masked, NULL);
+	mask_stream_free(sp.ms);
 	lines_free(&l);
-	model(data, size, &want);
+	model((const uint8_t *)data, size, &want);
 	if (got.n != want.n || got.len != want.len ||
 	    memcmp(got.buf, want.buf, got.len) != 0)
 		abort();
 	free(got.buf);
 	free(want.buf);
+	free(data);
 	return 0;
 }

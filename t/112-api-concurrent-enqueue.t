@@ -7,9 +7,10 @@ use Test::More;
 use POSIX ();
 use SP::Stack;
 
-my $s = SP::Stack->new(workers => 0);
-my @tokens = map { $s->user("user$_", 'deployer') } 1 .. 20;
 my $per_user = 10;
+my $s = SP::Stack->new(workers => 0,
+    settings => { max_queued_per_user => $per_user });
+my @tokens = map { $s->user("user$_", 'deployer') } 1 .. 20;
 
 # Children must not share the parent's kept-alive TLS connection: drop it
 # before forking so each child opens its own.

@@ -6,7 +6,7 @@ use lib 't/lib';
 use Test::More;
 use SP::Stack;
 
-my $s = SP::Stack->new(workers => 0);
+my $s = SP::Stack->new(workers => 0, settings => { max_queued_per_user => 5 });
 my $tok = $s->user('alice', 'deployer');
 my @ids = map { $s->api(POST => '/api/v1/deployments', token => $tok,
     json => { patches => ["$_"] })->{json}{id} } 101 .. 105;

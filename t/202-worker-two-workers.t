@@ -19,6 +19,7 @@ my $s = SP::Stack->new(
     stages => { map { ($_ => [$bin, 'ok']) } @stages },
     worker => { poll_interval => 1, heartbeat_interval => 1, lease => 5,
                 env => ["WORKER_TEST_RECORD=$rec"] },
+    settings => { max_queued_per_user => $N },
 );
 $s->sql(q{select spiderpig.add_user('root', 'alice', 'deployer')});
 my @ids = map {

@@ -1,61 +1,36 @@
 /* job.c: run what a claimed deployment's state asks for: one stage, or the
  * rollback of every sync stage it touched, newest first. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "db.h"
+#include "run.h"
 #include "util.h"
+#include "vocab.h"
 #include "worker.h"
 
 /* How long a finished stage keeps trying to report to an unreachable
  * database before giving up (the lease then runs out on its own). */
 #define JOB_REPORT_MS	60000
 
-static const struct {
-	const char	*state;
-	enum cfg_stage	 stage;
-} stage_states[] = {
-	{ "merging",		STAGE_MERGE },
-	{ "syncing_test",	STAGE_SYNC_TEST },
-	{ "smoke_testing",	STAGE_SMOKE_TEST },
-	{ "syncing_canary",	STAGE_SYNC_CANARY },
-	{ "checking_canary",	STAGE_CANARY_CHECK },
-	{ "syncing_production",	STAGE_SYNC_PRODUCTION },
+/* A claimed deployment, as far as running it needs. */
+struct job {
+	char		 idstr[24];
+	char		 state[32];
+	char		*requester;
+	char		*patches;	/* space-separated */
+	char		*touched;	/* touched_stages, space-separated */
+	struct logw_sink log;		/* its log; log.seq: last seq used */
 };
 
-/* The stage a state runs, or -1 (prompts, rolling_back, terminal). */
-static int
-job_stage_of(const char *state)
-{
-	size_t	i;
-
-	for (i = 0; i < sizeof(stage_states) / sizeof(stage_states[0]); i++)
-		if (strcmp(stage_states[i].state, state) == 0)
-			return (int)stage_states[i].stage;
-	return -1;
-}
-
-void
-job_log(struct worker *w, struct job *j, const char *fmt, ...)
-{
-	char	 buf[4096];
-	va_list	 ap;
-	int	 n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof(buf))
-		n = sizeof(buf) - 1;
-	log_info("deployment %s: %s", j->idstr, buf);
-	logw_put(w->logw, j->id, ++j->seq, logw_now_usec(), LOGW_SYSTEM, buf,
-	    (size_t)n);
-}
+/* The lease renewal while a command runs: which row, in which state. */
+struct job_lease {
+	struct worker	*w;
+	struct job	*j;
+	const char	*expect_state;
+};
 
 /*
  * Run a statement returning one text value on the main connection,
@@ -90,8 +65,8 @@ job_call(struct worker *w, const char *sql, int n, const char *const *params,
 			if (status != 503)
 				return -1;
 		}
-		worker_signals(w);
-		if (util_now_ms() >= until || w->terms >= 2)
+		signals_drain(&w->sig);
+		if (util_now_ms() >= until || w->sig.terms >= 2)
 			return -1;
 		nanosleep(&ts, NULL);
 	}
@@ -114,7 +89,7 @@ job_load(struct job *j, PGresult *res)
 	if (util_strtonum(PQgetvalue(res, 0, c_id), 1, INT64_MAX, &id,
 	    &errstr) == -1)
 		return -1;
-	j->id = id;
+	j->log.deployment = id;
 	snprintf(j->idstr, sizeof(j->idstr), "%lld", id);
 	snprintf(j->state, sizeof(j->state), "%s", PQgetvalue(res, 0, c_state));
 	j->requester = strdup(PQgetvalue(res, 0, c_req));
@@ -146,11 +121,105 @@ job_seq_start(struct worker *w, struct job *j)
 		goto out;
 	if (util_strtonum(v, 0, INT64_MAX, &seq, &errstr) == -1)
 		goto out;
-	j->seq = seq;
+	j->log.seq = seq;
 	rc = 0;
 out:
 	free(v);
 	return rc;
+}
+
+/* run_lease.send: the heartbeat, without waiting for its answer. Returns
+ * the connection's socket, or -1 when the database is unreachable (the next
+ * interval tries again). A reconnect here blocks for up to connect_timeout;
+ * on a local socket that is immediate. */
+static int
+job_heartbeat_send(void *arg)
+{
+	struct job_lease *l = arg;
+	struct worker	*w = l->w;
+	const char	*params[3] = { w->id, l->j->idstr, w->lease };
+
+	w->db = db_ensure(w->db, w->cfg->db_worker, "spiderpig-worker");
+	if (w->db == NULL)
+		return -1;
+	if (!PQsendQueryParams(w->db, "select spiderpig.heartbeat($1, $2, "
+	    "$3::interval)", 3, NULL, params, NULL, NULL, 0))
+		return -1;
+	return PQsocket(w->db);
+}
+
+/* Collect every result of the heartbeat in flight: held while the row is
+ * still ours in expect_state, lost when it is not, unknown on an error. */
+static enum run_lease_answer
+job_heartbeat_result(struct job_lease *l)
+{
+	PGconn		*db = l->w->db;
+	PGresult	*res;
+	enum run_lease_answer a = RUN_LEASE_UNKNOWN;
+
+	while ((res = PQgetResult(db)) != NULL) {
+		if (PQresultStatus(res) == PGRES_TUPLES_OK &&
+		    PQntuples(res) == 1) {
+			if (PQgetisnull(res, 0, 0) || strcmp(PQgetvalue(res,
+			    0, 0), l->expect_state) != 0)
+				a = RUN_LEASE_LOST;
+			else
+				a = RUN_LEASE_HELD;
+		} else
+			log_warn("heartbeat: %s", PQerrorMessage(db));
+		PQclear(res);
+	}
+	return a;
+}
+
+/* run_lease.read: the socket is readable. */
+static enum run_lease_answer
+job_heartbeat_read(void *arg)
+{
+	struct job_lease *l = arg;
+
+	if (PQconsumeInput(l->w->db) && PQisBusy(l->w->db))
+		return RUN_LEASE_PENDING;
+	return job_heartbeat_result(l);
+}
+
+/* run_lease.settle: leave the connection idle (db_ensure() drops a busy
+ * one). */
+static void
+job_heartbeat_settle(void *arg)
+{
+	(void)job_heartbeat_result(arg);
+}
+
+/* Run one command for j (stage or rollback), renewing the lease while the
+ * row stays in expect_state. See run_command() for the rest. */
+static enum run_status
+job_command(struct worker *w, struct job *j, const char *stage,
+    const char *action, char *const *argv, int timeout_s,
+    const char *expect_state, int *ok, char *detail, size_t detailsz)
+{
+	struct job_lease lease = { w, j, expect_state };
+	struct run_spec	 sp = {
+		.argv = argv,
+		.stage = stage,
+		.action = action,
+		.timeout_s = timeout_s,
+		.patches = j->patches,
+		.requester = j->requester,
+		.env = w->cfg->env,
+		.nenv = w->cfg->nenv,
+		.log = &j->log,
+		.sig = &w->sig,
+		.lease = {
+			.arg = &lease,
+			.interval_ms = w->cfg->heartbeat_interval * 1000,
+			.send = job_heartbeat_send,
+			.read = job_heartbeat_read,
+			.settle = job_heartbeat_settle,
+		},
+	};
+
+	return run_command(&sp, ok, detail, detailsz);
 }
 
 /* One stage: stage_begin, the command, stage_done. Returns 0 when the
@@ -164,7 +233,7 @@ job_stage(struct worker *w, struct job *j, enum cfg_stage st)
 	char		*state = NULL, *next = NULL, detail[256];
 	int		 ok, rc = -1;
 
-	if (w->terms > 0)
+	if (w->sig.terms > 0)
 		goto out;	/* shutting down: start nothing new */
 	if (job_call(w, "select spiderpig.stage_begin($1, $2)", 2, params, 0,
 	    &state) == -1 || state == NULL || strcmp(state, j->state) != 0) {
@@ -176,8 +245,8 @@ job_stage(struct worker *w, struct job *j, enum cfg_stage st)
 		ok = 0;
 		snprintf(detail, sizeof(detail), "no command configured for "
 		    "stage %s", name);
-		job_log(w, j, "%s", detail);
-	} else if (run_command(w, j, name, "run", cmd->argv, cmd->timeout,
+		logw_say(&j->log, "%s", detail);
+	} else if (job_command(w, j, name, "run", cmd->argv, cmd->timeout,
 	    j->state, &ok, detail, sizeof(detail)) != RUN_DONE)
 		goto out;
 	params[2] = ok ? "true" : "false";
@@ -197,51 +266,71 @@ out:
 }
 
 /*
- * Roll back the sync stages in j->touched (oldest first), newest first,
- * then report with rollback_done. A stage without a rollback command counts
- * as rolled back (and says so in the log). After a first SIGTERM the
- * rollback still runs to its end: stopping half-way would leave the servers
- * mixed, and the next worker would redo it all anyway. Returns 0 when the
- * rollback was reported, else -1.
+ * Run the rollback commands of the stages in names[0..n) (oldest first),
+ * newest first. A stage without a rollback command counts as rolled back
+ * (and says so in the log). Failures are summed up in summary. Returns 1
+ * when every command succeeded, 0 when one failed, -1 when a command was
+ * cut short (lease lost, worker exiting).
+ */
+static int
+job_rollback_stages(struct worker *w, struct job *j, char **names, size_t n,
+    char *summary, size_t summarysz)
+{
+	char		 detail[256];
+	size_t		 len = 0;
+	int		 all_ok = 1, ok, st, i;
+
+	summary[0] = '\0';
+	for (i = (int)n - 1; i >= 0; i--) {
+		logw_say(&j->log, "rolling back %s", names[i]);
+		st = cfg_stage_from_name(names[i]);
+		if (st == -1 || w->cfg->stages[st].rollback == NULL) {
+			logw_say(&j->log, "no rollback command configured for %s",
+			    names[i]);
+			continue;
+		}
+		if (job_command(w, j, names[i], "rollback",
+		    w->cfg->stages[st].rollback, w->cfg->stages[st].timeout,
+		    vocab_states[STATE_rolling_back].name, &ok, detail,
+		    sizeof(detail)) != RUN_DONE)
+			return -1;
+		if (!ok) {
+			all_ok = 0;
+			if (len < summarysz)
+				len += (size_t)snprintf(summary + len,
+				    summarysz - len, "%s%s: %s",
+				    len ? "; " : "", names[i], detail);
+		}
+	}
+	return all_ok;
+}
+
+/*
+ * Roll back the sync stages in j->touched, then report with rollback_done.
+ * After a first SIGTERM the rollback still runs to its end: stopping
+ * half-way would leave the servers mixed, and the next worker would redo it
+ * all anyway. Returns 0 when the rollback was reported, else -1.
  */
 static int
 job_rollback(struct worker *w, struct job *j)
 {
 	char		*names[STAGE__COUNT], *p, *save = NULL, *res = NULL;
-	char		 detail[256], summary[1024];
+	char		 summary[1024];
 	const char	*params[4] = { j->idstr, w->id, NULL, NULL };
-	size_t		 n = 0, len = 0;
-	int		 all_ok = 1, ok, st, i, rc = -1;
+	size_t		 n = 0;
+	int		 all_ok, rc = -1;
 
 	for (p = strtok_r(j->touched, " ", &save); p != NULL && n < STAGE__COUNT;
 	    p = strtok_r(NULL, " ", &save))
 		names[n++] = p;
-	summary[0] = '\0';
-	if (w->terms > 0)
+	if (w->sig.terms > 0)
 		return -1;	/* shutting down: the next worker rolls back */
 	if (n == 0)
-		job_log(w, j, "rolling back: no sync stage was started, "
+		logw_say(&j->log, "rolling back: no sync stage was started, "
 		    "nothing to undo");
-	for (i = (int)n - 1; i >= 0; i--) {
-		job_log(w, j, "rolling back %s", names[i]);
-		st = cfg_stage_from_name(names[i]);
-		if (st == -1 || w->cfg->stages[st].rollback == NULL) {
-			job_log(w, j, "no rollback command configured for %s",
-			    names[i]);
-			continue;
-		}
-		if (run_command(w, j, names[i], "rollback",
-		    w->cfg->stages[st].rollback, w->cfg->stages[st].timeout,
-		    "rolling_back", &ok, detail, sizeof(detail)) != RUN_DONE)
-			return -1;
-		if (!ok) {
-			all_ok = 0;
-			if (len < sizeof(summary))
-				len += (size_t)snprintf(summary + len,
-				    sizeof(summary) - len, "%s%s: %s",
-				    len ? "; " : "", names[i], detail);
-		}
-	}
+	if ((all_ok = job_rollback_stages(w, j, names, n, summary,
+	    sizeof(summary))) == -1)
+		return -1;
 	if (all_ok)
 		snprintf(summary, sizeof(summary), n ? "rolled back %zu "
 		    "stage%s" : "nothing to roll back", n, n == 1 ? "" : "s");
@@ -251,7 +340,7 @@ job_rollback(struct worker *w, struct job *j)
 	    params, JOB_REPORT_MS, &res) == -1)
 		log_warn("deployment %s: cannot report the rollback", j->idstr);
 	else if (res != NULL) {
-		job_log(w, j, "rollback %s: %s", all_ok ? "done" : "FAILED",
+		logw_say(&j->log, "rollback %s: %s", all_ok ? "done" : "FAILED",
 		    summary);
 		rc = 0;
 	}
@@ -263,9 +352,12 @@ int
 job_run(struct worker *w, PGresult *claimed)
 {
 	struct job	 j;
+	const struct vocab_state *vs;
 	int		 st, rc = -1;
 
 	memset(&j, 0, sizeof(j));
+	j.log.logw = w->logw;
+	j.log.mask = w->mask;
 	if (job_load(&j, claimed) == -1) {
 		log_warn("claim_next returned an unexpected row");
 		goto out;
@@ -274,9 +366,9 @@ job_run(struct worker *w, PGresult *claimed)
 		log_warn("deployment %s: cannot read its log position", j.idstr);
 		goto out;
 	}
-	if (strcmp(j.state, "rolling_back") == 0)
+	if ((vs = vocab_state(j.state)) != NULL && vs->class == VOCAB_ROLLBACK)
 		rc = job_rollback(w, &j);
-	else if ((st = job_stage_of(j.state)) != -1)
+	else if ((st = vocab_stage_of_state(j.state)) != -1)
 		rc = job_stage(w, &j, (enum cfg_stage)st);
 	/* Anything else (a prompt) needs no worker. */
 out:

@@ -27,7 +27,7 @@ lines_emit_line(const char *line, size_t len, lines_emit_fn emit, void *arg)
 {
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
-	emit(arg, line, len);
+	emit(arg, line, len, 0);
 }
 
 /*
@@ -86,7 +86,7 @@ lines_feed(struct lines *l, const char *data, size_t n, lines_emit_fn emit,
 		if (l->len == LINES_MAX && n > 0) {
 			/* The line goes on past the cap: emit a piece. */
 			cut = lines_cut(l->buf, l->len, (unsigned char)data[0]);
-			emit(arg, l->buf, cut);
+			emit(arg, l->buf, cut, 1);
 			memmove(l->buf, l->buf + cut, l->len - cut);
 			l->len -= cut;
 		}
@@ -97,7 +97,7 @@ void
 lines_finish(struct lines *l, lines_emit_fn emit, void *arg)
 {
 	if (l->len > 0)
-		emit(arg, l->buf, l->len);
+		emit(arg, l->buf, l->len, 0);
 	l->len = 0;
 }
 

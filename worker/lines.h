@@ -13,9 +13,11 @@
 #define LINES_MAX	(64 * 1024)
 #endif
 
-/* Called for each complete line (no "\n"); line is valid only during the
- * call. */
-typedef void (*lines_emit_fn)(void *arg, const char *line, size_t len);
+/* Called for each complete line (no "\n"), or piece of a line cut at
+ * LINES_MAX with more = 1 (the line goes on in the next call); line is
+ * valid only during the call. */
+typedef void (*lines_emit_fn)(void *arg, const char *line, size_t len,
+    int more);
 
 /* The partial line carried between reads of one stream. */
 struct lines {

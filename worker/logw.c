@@ -2,6 +2,7 @@
  * and announces each committed batch with NOTIFY spiderpig_log. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@ struct logrec {
 	int64_t		 at;
 	uint32_t	 len;
 	uint8_t		 stream;
+	uint8_t		 sensitive;
 	char		 data[];
 };
 
@@ -64,7 +66,6 @@ struct logw {
 
 	/* Constant after start, or owned by the writer thread. */
 	char		*conninfo;
-	struct mask	*mask;
 	int		 batch_lines;
 	int		 flush_ms;
 	PGconn		*conn;
@@ -105,7 +106,7 @@ chunks_free(struct chunk *c)
 
 int
 logw_put(struct logw *w, int64_t deployment, int64_t seq, int64_t at,
-    enum logw_stream stream, const char *line, size_t len)
+    enum logw_stream stream, int sensitive, const char *line, size_t len)
 {
 	struct chunk	*c;
 	struct logrec	*r;
@@ -137,6 +138,7 @@ logw_put(struct logw *w, int64_t deployment, int64_t seq, int64_t at,
 	r->at = at;
 	r->len = (uint32_t)len;
 	r->stream = (uint8_t)stream;
+	r->sensitive = sensitive != 0;
 	memcpy(r->data, line, len);
 	c->used += need;
 	w->put++;
@@ -149,6 +151,27 @@ logw_put(struct logw *w, int64_t deployment, int64_t seq, int64_t at,
 out:
 	pthread_mutex_unlock(&w->mu);
 	return rc;
+}
+
+void
+logw_say(struct logw_sink *s, const char *fmt, ...)
+{
+	char	 buf[4096];
+	va_list	 ap;
+	int	 n, sensitive;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	/* Star out literal secrets before the line goes anywhere. */
+	sensitive = mask_line(s->mask, buf, (size_t)n);
+	log_info("deployment %lld: %s", (long long)s->deployment, buf);
+	logw_put(s->logw, s->deployment, ++s->seq, logw_now_usec(),
+	    LOGW_SYSTEM, sensitive, buf, (size_t)n);
 }
 
 int
@@ -207,7 +230,7 @@ logw_format(struct logw *w, const struct logrec *r)
 	d += n;
 	d += copy_format_time(d, r->at);
 	n = snprintf(d, 32, "\t%s\t%c\t", stream_names[r->stream],
-	    mask_match(w->mask, r->data, r->len) ? 't' : 'f');
+	    r->sensitive ? 't' : 'f');
 	d += n;
 	d += copy_escape(d, r->data, r->len);
 	*d++ = '\n';
@@ -479,15 +502,13 @@ logw_main(void *arg)
 }
 
 struct logw *
-logw_start(const char *conninfo, struct mask *mask, int batch_lines,
-    int flush_ms)
+logw_start(const char *conninfo, int batch_lines, int flush_ms)
 {
 	struct logw		*w;
 	pthread_condattr_t	 ca;
 
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return NULL;
-	w->mask = mask;
 	w->batch_lines = batch_lines;
 	w->flush_ms = flush_ms;
 	if ((w->conninfo = strdup(conninfo)) == NULL ||
@@ -505,7 +526,6 @@ logw_start(const char *conninfo, struct mask *mask, int batch_lines,
 	w->started = 1;
 	return w;
 fail:
-	w->mask = NULL;		/* the caller still owns it */
 	logw_stop(w, 0);
 	return NULL;
 }
@@ -529,7 +549,6 @@ logw_stop(struct logw *w, int timeout_ms)
 	chunks_free(w->head);
 	if (w->conn != NULL)
 		PQfinish(w->conn);
-	mask_free(w->mask);
 	free(w->conninfo);
 	free(w->out);
 	free(w->last);

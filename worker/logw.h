@@ -25,21 +25,39 @@ enum logw_stream {
 
 /*
  * Start the writer thread. It connects with conninfo on its own and
- * reconnects with backoff while the database is away. The writer owns mask
- * (used only on its thread) and frees it in logw_stop(). A batch is written
+ * reconnects with backoff while the database is away. A batch is written
  * when batch_lines are queued or flush_ms after its first line, whichever
  * comes first. Returns NULL when the thread cannot be started.
  */
-struct logw	*logw_start(const char *conninfo, struct mask *mask,
-		    int batch_lines, int flush_ms);
+struct logw	*logw_start(const char *conninfo, int batch_lines,
+		    int flush_ms);
 
 /*
- * Queue one line (copied; len is capped at LINES_MAX). at is microseconds
- * since the epoch. Never blocks on the database. Returns 0 or -1 when out
- * of memory (the line is lost).
+ * Queue one line (copied; len is capped at LINES_MAX) as it is to be
+ * stored: masking was decided by the caller. at is microseconds since the
+ * epoch. Never blocks on the database. Returns 0 or -1 when out of memory
+ * (the line is lost).
  */
 int		 logw_put(struct logw *, int64_t deployment, int64_t seq,
-		    int64_t at, enum logw_stream, const char *line, size_t len);
+		    int64_t at, enum logw_stream, int sensitive,
+		    const char *line, size_t len);
+
+/* One deployment's log as its producers (job.c, run.c) see it. Used on one
+ * thread only (mask is not thread-safe). */
+struct logw_sink {
+	struct logw	*logw;
+	struct mask	*mask;		/* for the worker's own lines */
+	int64_t		 deployment;
+	int64_t		 seq;		/* last seq used */
+};
+
+/*
+ * Queue a 'system' line (printf-style, cut at 4 KiB) with the next seq,
+ * masked like command output (mask_line), and say it in the daemon's own
+ * log too.
+ */
+void		 logw_say(struct logw_sink *, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
 
 /* 1 while more than LOGW_MAX_BYTES are queued or being written. */
 int		 logw_full(struct logw *);

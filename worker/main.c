@@ -1,9 +1,7 @@
 /* main.c: spiderpig-worker: claim runnable deployments and run their stages.
- * Startup, signals, connections and the claim loop live here. */
+ * Startup, connections and the claim loop live here. */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,62 +17,6 @@
 #define APPNAME		"spiderpig-worker"
 #define BACKOFF_MIN_MS	250
 #define BACKOFF_MAX_MS	5000
-
-static int	sigpipe_wr = -1;
-
-static void
-on_signal(int sig)
-{
-	int		saved = errno;
-	unsigned char	c = (unsigned char)sig;
-
-	(void)!write(sigpipe_wr, &c, 1);
-	errno = saved;
-}
-
-void
-worker_signals(struct worker *w)
-{
-	unsigned char	buf[64];
-	ssize_t		n, i;
-
-	while ((n = read(w->sigfd, buf, sizeof(buf))) > 0)
-		for (i = 0; i < n; i++) {
-			if (buf[i] == SIGCHLD) {
-				w->child_exited = 1;
-				continue;
-			}
-			if (++w->terms == 1)
-				log_info("%s: finishing the current stage, "
-				    "then exiting", strsignal(buf[i]));
-			else if (w->terms == 2)
-				log_info("%s again: killing the running "
-				    "command and exiting", strsignal(buf[i]));
-		}
-}
-
-static int
-signals_init(struct worker *w)
-{
-	struct sigaction	sa;
-	int			p[2];
-
-	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) == -1)
-		return -1;
-	w->sigfd = p[0];
-	sigpipe_wr = p[1];
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_flags = SA_RESTART;
-	sa.sa_handler = on_signal;
-	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
-	    sigaction(SIGINT, &sa, NULL) == -1 ||
-	    sigaction(SIGCHLD, &sa, NULL) == -1)
-		return -1;
-	/* The pipes of children and of libpq must not kill us. */
-	signal(SIGPIPE, SIG_IGN);
-	return 0;
-}
 
 /* "<hostname>/<pid>/<8 hex>": unique per process, readable in psql. */
 static int
@@ -97,10 +39,10 @@ worker_id_init(struct worker *w)
 static void
 wait_ms(struct worker *w, int ms)
 {
-	struct pollfd	pfd = { w->sigfd, POLLIN, 0 };
+	struct pollfd	pfd = { w->sig.fd, POLLIN, 0 };
 
 	if (poll(&pfd, 1, ms) > 0)
-		worker_signals(w);
+		signals_drain(&w->sig);
 }
 
 /* Make sure both connections are up; LISTEN on a new listen connection.
@@ -163,7 +105,7 @@ tick(struct worker *w)
 	    call(w, "select spiderpig.expire_prompts()", 0, NULL) == -1 ||
 	    call(w, "select spiderpig.offer_next()", 0, NULL) == -1)
 		return;
-	while (w->terms == 0) {
+	while (w->sig.terms == 0) {
 		res = db_exec(w->db, "select id, state, requester, "
 		    "array_to_string(patches, ' ') as patches, "
 		    "array_to_string(touched_stages, ' ') as touched "
@@ -184,7 +126,7 @@ tick(struct worker *w)
 			return;
 		}
 		PQclear(res);
-		worker_signals(w);
+		signals_drain(&w->sig);
 		/* A stage may take long: keep the prompts' clocks honest. */
 		if (call(w, "select spiderpig.expire_prompts()", 0, NULL) == -1)
 			return;
@@ -201,14 +143,14 @@ wait_for_work(struct worker *w)
 	struct pollfd	 pfd[2];
 	PGnotify	*n;
 
-	pfd[0].fd = w->sigfd;
+	pfd[0].fd = w->sig.fd;
 	pfd[0].events = POLLIN;
 	pfd[1].fd = PQsocket(w->listen);
 	pfd[1].events = POLLIN;
 	if (poll(pfd, 2, w->cfg->poll_interval * 1000) <= 0)
 		return;
 	if (pfd[0].revents)
-		worker_signals(w);
+		signals_drain(&w->sig);
 	if (pfd[1].revents) {
 		if (!PQconsumeInput(w->listen))
 			log_warn("listen connection: %s",
@@ -225,14 +167,102 @@ usage(void)
 	exit(2);
 }
 
+/*
+ * Load the config and build everything the loop needs: the mask, the
+ * signal pipe, the log writer. Returns 0, or the exit status (2: bad
+ * config, 1: the system refused) after saying why.
+ */
+static int
+worker_start(struct worker *w, const char *path)
+{
+	char	 err[512];
+	int	 i;
+
+	memset(w, 0, sizeof(*w));
+	w->sig.fd = -1;
+	if ((w->cfg = cfg_load(path, err, sizeof(err))) == NULL) {
+		log_warn("%s", err);
+		return 2;
+	}
+	if (w->cfg->db_worker == NULL) {
+		log_warn("%s: [database] worker is not set", path);
+		return 2;
+	}
+	for (i = 0; i < STAGE__COUNT; i++)
+		if (w->cfg->stages[i].argv == NULL)
+			log_warn("[stage %s] has no command: the stage will "
+			    "fail", cfg_stage_name(i));
+	if ((w->mask = mask_compile(w->cfg->masks, w->cfg->nmasks, err,
+	    sizeof(err))) == NULL) {
+		log_warn("%s: [worker] %s", path, err);
+		return 2;
+	}
+	/* The secrets we hand to stages are never stored as they are. */
+	if (mask_add_env(w->mask, w->cfg->env, w->cfg->nenv) == -1) {
+		log_warn("startup: out of memory");
+		return 1;
+	}
+	snprintf(w->lease, sizeof(w->lease), "%d seconds", w->cfg->lease);
+	if (worker_id_init(w) == -1 || signals_init(&w->sig) == -1) {
+		log_warn("startup: %s", strerror(errno));
+		return 1;
+	}
+	if ((w->logw = logw_start(w->cfg->db_worker, w->cfg->log_batch_lines,
+	    w->cfg->log_flush_ms)) == NULL) {
+		log_warn("cannot start the log writer");
+		return 1;
+	}
+	return 0;
+}
+
+/* Until a signal: keep the connections up (backing off while the
+ * database is away), do the work, wait for more. */
+static void
+worker_loop(struct worker *w)
+{
+	int	 backoff = BACKOFF_MIN_MS;
+
+	while (w->sig.terms == 0) {
+		signals_drain(&w->sig);
+		if (connections_ensure(w) == -1) {
+			wait_ms(w, backoff);
+			backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
+			    backoff * 2;
+			continue;
+		}
+		backoff = BACKOFF_MIN_MS;
+		tick(w);
+		if (w->sig.terms == 0 && w->listen != NULL &&
+		    PQstatus(w->listen) == CONNECTION_OK)
+			wait_for_work(w);
+	}
+}
+
+/* Store the queued log lines, hand back what needs no rollback (the rest
+ * waits for its lease) and free everything. */
+static void
+worker_stop(struct worker *w)
+{
+	const char	*p1[1] = { w->id };
+
+	log_info("flushing logs and exiting");
+	logw_stop(w->logw, w->sig.terms >= 2 ? 2000 : 10000);
+	if (w->db != NULL && PQstatus(w->db) == CONNECTION_OK)
+		(void)call(w, "select spiderpig.release_held($1)", 1, p1);
+	if (w->db != NULL)
+		PQfinish(w->db);
+	if (w->listen != NULL)
+		PQfinish(w->listen);
+	mask_free(w->mask);
+	cfg_free(w->cfg);
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct worker	 w;
-	struct mask	*mask;
 	const char	*path = NULL;
-	char		 err[512];
-	int		 ch, backoff = BACKOFF_MIN_MS, i;
+	int		 ch, rc;
 
 	log_init(APPNAME);
 	while ((ch = getopt(argc, argv, "c:")) != -1) {
@@ -260,66 +290,11 @@ main(int argc, char *argv[])
 		    "unprivileged user (e.g. runuser -u spiderpig)");
 		return 2;
 	}
-
-	memset(&w, 0, sizeof(w));
-	w.sigfd = -1;
-	if ((w.cfg = cfg_load(path, err, sizeof(err))) == NULL) {
-		log_warn("%s", err);
-		return 2;
-	}
-	if (w.cfg->db_worker == NULL) {
-		log_warn("%s: [database] worker is not set", path);
-		return 2;
-	}
-	for (i = 0; i < STAGE__COUNT; i++)
-		if (w.cfg->stages[i].argv == NULL)
-			log_warn("[stage %s] has no command: the stage will "
-			    "fail", cfg_stage_name(i));
-	if ((mask = mask_compile(w.cfg->masks, w.cfg->nmasks, err,
-	    sizeof(err))) == NULL) {
-		log_warn("%s: [worker] %s", path, err);
-		return 2;
-	}
-	snprintf(w.lease, sizeof(w.lease), "%d seconds", w.cfg->lease);
-	if (worker_id_init(&w) == -1 || signals_init(&w) == -1) {
-		log_warn("startup: %s", strerror(errno));
-		return 1;
-	}
-	if ((w.logw = logw_start(w.cfg->db_worker, mask, w.cfg->log_batch_lines,
-	    w.cfg->log_flush_ms)) == NULL) {
-		log_warn("cannot start the log writer");
-		return 1;
-	}
+	if ((rc = worker_start(&w, path)) != 0)
+		return rc;
 	log_info("worker %s starting", w.id);
-
-	while (w.terms == 0) {
-		worker_signals(&w);
-		if (connections_ensure(&w) == -1) {
-			wait_ms(&w, backoff);
-			backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
-			    backoff * 2;
-			continue;
-		}
-		backoff = BACKOFF_MIN_MS;
-		tick(&w);
-		if (w.terms == 0 && w.listen != NULL &&
-		    PQstatus(w.listen) == CONNECTION_OK)
-			wait_for_work(&w);
-	}
-
-	log_info("flushing logs and exiting");
-	logw_stop(w.logw, w.terms >= 2 ? 2000 : 10000);
-	/* Hand back what needs no rollback; the rest waits for its lease. */
-	if (w.db != NULL && PQstatus(w.db) == CONNECTION_OK) {
-		const char *p1[1] = { w.id };
-
-		(void)call(&w, "select spiderpig.release_held($1)", 1, p1);
-	}
-	if (w.db != NULL)
-		PQfinish(w.db);
-	if (w.listen != NULL)
-		PQfinish(w.listen);
-	cfg_free(w.cfg);
+	worker_loop(&w);
+	worker_stop(&w);
 	/* 0: stopped cleanly; 1: a second signal cut a command short. */
-	return w.terms >= 2 ? 1 : 0;
+	return w.sig.terms >= 2 ? 1 : 0;
 }

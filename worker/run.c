@@ -1,6 +1,9 @@
 /* run.c: run one stage or rollback command: fork + execve in its own process
  * group, capture its output into the log, renew the lease, enforce the
- * timeout. */
+ * timeout. A struct run holds one command in flight; run_command() walks it
+ * through its steps: open (spawn), pump (read output, renew the lease,
+ * enforce the timeout) until the command and its output are done, close
+ * (wait), report. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -12,27 +15,52 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "db.h"
+#include "cfg.h"
 #include "lines.h"
+#include "mask.h"
+#include "run.h"
 #include "util.h"
-#include "worker.h"
 
 /* How long output may stay open after the command exited before the
  * processes still holding it (in its group) are killed. */
 #define RUN_DRAIN_MS	2000
 #define RUN_ENV_MAX	(3 + CFG_MAX_ENV + 5 + 1)
+#define RUN_ENV_STORE	8
 
+/* Why the command was stopped, if it was. */
+enum run_why {
+	WHY_NONE,
+	WHY_TIMEOUT,
+	WHY_LOST,
+	WHY_KILLED,
+};
+
+/* One of the command's output pipes: bytes -> lines -> masked lines ->
+ * the log. */
 struct run_stream {
 	int			 fd;
 	enum logw_stream	 stream;
 	struct lines		 lines;
+	struct mask_stream	*ms;
+	struct logw_sink	*sink;
 };
 
-struct run_emit_ctx {
-	struct worker		*w;
-	struct job		*j;
-	enum logw_stream	 stream;
-	int64_t			 at;
+/* One command in flight. Times are util_now_ms() values. */
+struct run {
+	const struct run_spec	*sp;
+	pid_t			 pid;
+	int			 status;	/* wait status, once exited */
+	int			 exited;
+	int64_t			 exit_at;
+	int64_t			 deadline;	/* the timeout */
+	int64_t			 kill_at;	/* SIGKILL due; 0: none */
+	int			 hard;		/* SIGKILL was sent */
+	enum run_why		 why;
+	int			 lease_fd;	/* renewal in flight, or -1 */
+	int64_t			 next_lease;
+	struct run_stream	 s[2];
+	char			*env[RUN_ENV_MAX];
+	char			*store[RUN_ENV_STORE];	/* env strings we own */
 };
 
 /* Set "KEY=VALUE" in env (n entries), replacing an entry with the same key.
@@ -58,8 +86,7 @@ env_set(char **env, size_t *n, char *kv)
  * env_free); env is NULL-terminated.
  */
 static int
-env_build(struct worker *w, struct job *j, const char *stage,
-    const char *action, char **env, char **store)
+env_build(const struct run_spec *sp, char **env, char **store)
 {
 	const struct { const char *key, *dflt; } base[] = {
 		{ "PATH", "/usr/local/bin:/usr/bin:/bin" },
@@ -76,21 +103,23 @@ env_build(struct worker *w, struct job *j, const char *stage,
 			return -1;
 		env_set(env, &n, store[ns++]);
 	}
-	for (i = 0; i < w->cfg->nenv; i++)
-		env_set(env, &n, w->cfg->env[i]);
-	if (asprintf(&store[ns], "SPIDERPIG_DEPLOYMENT_ID=%s", j->idstr) == -1)
+	for (i = 0; i < sp->nenv; i++)
+		env_set(env, &n, sp->env[i]);
+	if (asprintf(&store[ns], "SPIDERPIG_DEPLOYMENT_ID=%lld",
+	    (long long)sp->log->deployment) == -1)
 		return -1;
 	env_set(env, &n, store[ns++]);
-	if (asprintf(&store[ns], "SPIDERPIG_STAGE=%s", stage) == -1)
+	if (asprintf(&store[ns], "SPIDERPIG_STAGE=%s", sp->stage) == -1)
 		return -1;
 	env_set(env, &n, store[ns++]);
-	if (asprintf(&store[ns], "SPIDERPIG_ACTION=%s", action) == -1)
+	if (asprintf(&store[ns], "SPIDERPIG_ACTION=%s", sp->action) == -1)
 		return -1;
 	env_set(env, &n, store[ns++]);
-	if (asprintf(&store[ns], "SPIDERPIG_PATCHES=%s", j->patches) == -1)
+	if (asprintf(&store[ns], "SPIDERPIG_PATCHES=%s", sp->patches) == -1)
 		return -1;
 	env_set(env, &n, store[ns++]);
-	if (asprintf(&store[ns], "SPIDERPIG_REQUESTER=%s", j->requester) == -1)
+	if (asprintf(&store[ns], "SPIDERPIG_REQUESTER=%s",
+	    sp->requester) == -1)
 		return -1;
 	env_set(env, &n, store[ns++]);
 	env[n] = NULL;
@@ -156,78 +185,6 @@ spawn(char *const *argv, char *const *env, int devnull, int out, int err)
 }
 
 static void
-run_emit(void *arg, const char *line, size_t len)
-{
-	struct run_emit_ctx	*c = arg;
-
-	logw_put(c->w->logw, c->j->id, ++c->j->seq, c->at, c->stream, line,
-	    len);
-}
-
-/* Read what one pipe has; at EOF emit the last partial line and close. */
-static void
-run_read(struct worker *w, struct job *j, struct run_stream *s)
-{
-	char			 buf[65536];
-	ssize_t			 n;
-	struct run_emit_ctx	 c = { w, j, s->stream, logw_now_usec() };
-
-	n = read(s->fd, buf, sizeof(buf));
-	if (n > 0) {
-		lines_feed(&s->lines, buf, (size_t)n, run_emit, &c);
-		return;
-	}
-	if (n == -1 && (errno == EINTR || errno == EAGAIN))
-		return;
-	lines_finish(&s->lines, run_emit, &c);
-	close(s->fd);
-	s->fd = -1;
-}
-
-/* Send the heartbeat without waiting for its answer. 0, or -1 when the
- * database is unreachable (the next interval tries again). A reconnect here
- * blocks for up to connect_timeout; on a local socket that is immediate. */
-static int
-heartbeat_send(struct worker *w, struct job *j)
-{
-	const char	*params[3] = { w->id, j->idstr, w->lease };
-
-	w->db = db_ensure(w->db, w->cfg->db_worker, "spiderpig-worker");
-	if (w->db == NULL)
-		return -1;
-	if (!PQsendQueryParams(w->db, "select spiderpig.heartbeat($1, $2, "
-	    "$3::interval)", 3, NULL, params, NULL, NULL, 0))
-		return -1;
-	return 0;
-}
-
-/*
- * Collect a finished heartbeat. Returns 1 while the row is still ours in
- * expect_state, 0 when the lease is lost or the state moved on, -1 when we
- * cannot tell (database error: keep going, try again next interval).
- */
-static int
-heartbeat_result(struct worker *w, const char *expect_state)
-{
-	PGresult	*res;
-	int		 rc = -1;
-
-	while ((res = PQgetResult(w->db)) != NULL) {
-		if (PQresultStatus(res) == PGRES_TUPLES_OK &&
-		    PQntuples(res) == 1) {
-			if (PQgetisnull(res, 0, 0))
-				rc = 0;
-			else
-				rc = strcmp(PQgetvalue(res, 0, 0),
-				    expect_state) == 0;
-		} else
-			log_warn("heartbeat: %s", PQerrorMessage(w->db));
-		PQclear(res);
-	}
-	return rc;
-}
-
-static void
 format_status(int status, int *ok, char *detail, size_t detailsz)
 {
 	if (WIFEXITED(status)) {
@@ -260,195 +217,344 @@ argv_join(char *const *argv, char *buf, size_t bufsz)
 	}
 }
 
-enum run_status
-run_command(struct worker *w, struct job *j, const char *stage,
-    const char *action, char *const *argv, int timeout_s,
-    const char *expect_state, int *ok, char *detail, size_t detailsz)
+/* Queue one masked line (or piece of a long one) of a stream. */
+static void
+run_store(void *arg, const char *line, size_t len, int sensitive)
 {
-	struct run_stream	 s[2] = { { -1, LOGW_STDOUT, { NULL, 0 } },
-				    { -1, LOGW_STDERR, { NULL, 0 } } };
-	char			*env[RUN_ENV_MAX], *store[8] = { NULL };
-	int			 pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
-	int			 devnull = -1, status = 0, i, nfd, hb_busy = 0;
-	int			 exited = 0, why = 0, hb, hard = 0;
-	pid_t			 pid = -1;
-	int64_t			 now, deadline, next_hb, kill_at = 0;
-	int64_t			 exit_at = 0, wake;
-	enum run_status		 rs = RUN_DONE;
-	struct pollfd		 pfd[4];
-	char			 cmdline[1024];
-	enum { WHY_NONE, WHY_TIMEOUT, WHY_LOST, WHY_KILLED };
+	struct run_stream	*s = arg;
+	struct logw_sink	*log = s->sink;
 
-	*ok = 0;
-	snprintf(detail, detailsz, "internal error");
-	argv_join(argv, cmdline, sizeof(cmdline));
-	job_log(w, j, "starting %s %s: %s", strcmp(action, "run") == 0 ?
-	    "stage" : "rollback of", stage, cmdline);
-	if (env_build(w, j, stage, action, env, store) == -1 ||
-	    lines_init(&s[0].lines) == -1 || lines_init(&s[1].lines) == -1) {
+	logw_put(log->logw, log->deployment, ++log->seq, logw_now_usec(),
+	    s->stream, sensitive, line, len);
+}
+
+/* A line (or piece) of a stream goes through the stream's mask. */
+static void
+run_emit(void *arg, const char *line, size_t len, int more)
+{
+	struct run_stream	*s = arg;
+
+	mask_stream_put(s->ms, line, len, more, run_store, s);
+}
+
+/* End of a stream: its unterminated last line, and a piece the mask still
+ * holds back. */
+static void
+run_stream_end(struct run_stream *s)
+{
+	lines_finish(&s->lines, run_emit, s);
+	mask_stream_end(s->ms, run_store, s);
+}
+
+/* Read what one pipe has; at EOF emit the last partial line and close. */
+static void
+run_read(struct run_stream *s)
+{
+	char	 buf[65536];
+	ssize_t	 n;
+
+	n = read(s->fd, buf, sizeof(buf));
+	if (n > 0) {
+		lines_feed(&s->lines, buf, (size_t)n, run_emit, s);
+		return;
+	}
+	if (n == -1 && (errno == EINTR || errno == EAGAIN))
+		return;
+	run_stream_end(s);
+	close(s->fd);
+	s->fd = -1;
+}
+
+/*
+ * Step 1: the environment, the pipes and the child. Returns 0, or -1 with
+ * the reason in detail (nothing was started).
+ */
+static int
+run_open(struct run *r, char *detail, size_t detailsz)
+{
+	int	 pout[2] = { -1, -1 }, perr[2] = { -1, -1 }, devnull, i;
+
+	if (env_build(r->sp, r->env, r->store) == -1 ||
+	    lines_init(&r->s[0].lines) == -1 ||
+	    lines_init(&r->s[1].lines) == -1 ||
+	    (r->s[0].ms = mask_stream_new(r->sp->log->mask, LINES_MAX)) == NULL ||
+	    (r->s[1].ms = mask_stream_new(r->sp->log->mask, LINES_MAX)) == NULL) {
 		snprintf(detail, detailsz, "out of memory");
-		goto out;
+		return -1;
 	}
 	if ((devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1 ||
 	    pipe2(pout, O_CLOEXEC) == -1 || pipe2(perr, O_CLOEXEC) == -1) {
 		snprintf(detail, detailsz, "cannot start: %s", strerror(errno));
-		goto out;
+		goto fail;
 	}
-	if ((pid = spawn(argv, env, devnull, pout[1], perr[1])) == -1) {
+	if ((r->pid = spawn(r->sp->argv, r->env, devnull, pout[1],
+	    perr[1])) == -1) {
 		snprintf(detail, detailsz, "cannot start: fork: %s",
 		    strerror(errno));
-		goto out;
+		goto fail;
 	}
+	close(devnull);
 	close(pout[1]);
 	close(perr[1]);
-	pout[1] = perr[1] = -1;
-	s[0].fd = pout[0];
-	s[1].fd = perr[0];
-	pout[0] = perr[0] = -1;
+	r->s[0].fd = pout[0];
+	r->s[1].fd = perr[0];
 	for (i = 0; i < 2; i++)
-		fcntl(s[i].fd, F_SETFL, fcntl(s[i].fd, F_GETFL) | O_NONBLOCK);
-
-	now = util_now_ms();
-	deadline = now + (int64_t)timeout_s * 1000;
-	next_hb = now + (int64_t)w->cfg->heartbeat_interval * 1000;
-	for (;;) {
-		worker_signals(w);
-		if (!exited && waitpid(pid, &status, WNOHANG) == pid) {
-			exited = 1;
-			exit_at = util_now_ms();
-		}
-		now = util_now_ms();
-		if (exited && s[0].fd == -1 && s[1].fd == -1)
-			break;
-		if (exited && why == WHY_NONE && now >= exit_at + RUN_DRAIN_MS) {
-			job_log(w, j, "output still open %d s after the "
-			    "command exited: killing what is left of its "
-			    "process group", RUN_DRAIN_MS / 1000);
-			kill(-pid, SIGKILL);
-			break;
-		}
-		if (why == WHY_NONE && w->terms >= 2) {
-			why = WHY_KILLED;
-			job_log(w, j, "second SIGTERM: killing the command");
-			kill(-pid, SIGKILL);
-			kill_at = now;
-		} else if (why == WHY_NONE && !exited && now >= deadline) {
-			why = WHY_TIMEOUT;
-			job_log(w, j, "timed out after %d s: sending SIGTERM "
-			    "to the process group", timeout_s);
-			kill(-pid, SIGTERM);
-			kill_at = now + WORKER_KILL_GRACE_MS;
-		}
-		if (why != WHY_NONE && kill_at != 0 && now >= kill_at) {
-			kill(-pid, SIGKILL);
-			kill_at = 0;
-			hard = 1;
-		}
-		if (exited && hard)
-			break;	/* only leftovers could hold the pipes now */
-		if (!hb_busy && why == WHY_NONE && now >= next_hb) {
-			hb_busy = heartbeat_send(w, j) == 0;
-			next_hb = now + (int64_t)w->cfg->heartbeat_interval * 1000;
-		}
-
-		nfd = 0;
-		pfd[nfd].fd = w->sigfd;
-		pfd[nfd++].events = POLLIN;
-		wake = why == WHY_NONE && !exited ? deadline : now + 100;
-		if (exited && why == WHY_NONE && exit_at + RUN_DRAIN_MS < wake)
-			wake = exit_at + RUN_DRAIN_MS;
-		if (kill_at != 0 && kill_at < wake)
-			wake = kill_at;
-		if (!hb_busy && why == WHY_NONE && next_hb < wake)
-			wake = next_hb;
-		if (hb_busy) {
-			pfd[nfd].fd = PQsocket(w->db);
-			pfd[nfd++].events = POLLIN;
-		}
-		if (logw_full(w->logw)) {
-			/* Back-pressure: leave the output in the pipes. */
-			if (now + 10 < wake)
-				wake = now + 10;
-		} else {
-			for (i = 0; i < 2; i++)
-				if (s[i].fd != -1) {
-					pfd[nfd].fd = s[i].fd;
-					pfd[nfd++].events = POLLIN;
-				}
-		}
-		if (!exited && now + 200 < wake)
-			wake = now + 200;	/* SIGCHLD can race the poll */
-		if (poll(pfd, (nfds_t)nfd, (int)(wake > now ? wake - now : 0))
-		    == -1 && errno != EINTR)
-			log_warn("poll: %s", strerror(errno));
-		for (i = 1; i < nfd; i++) {
-			if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
-				continue;
-			if (hb_busy && pfd[i].fd == PQsocket(w->db)) {
-				if (!PQconsumeInput(w->db) || !PQisBusy(w->db)) {
-					hb = heartbeat_result(w, expect_state);
-					hb_busy = 0;
-					if (hb == 0 && why == WHY_NONE) {
-						why = WHY_LOST;
-						job_log(w, j, "lease lost or "
-						    "deployment moved on: "
-						    "stopping the command");
-						kill(-pid, SIGTERM);
-						kill_at = util_now_ms() +
-						    WORKER_KILL_GRACE_MS;
-					}
-				}
-				continue;
-			}
-			if (pfd[i].fd == s[0].fd)
-				run_read(w, j, &s[0]);
-			else if (pfd[i].fd == s[1].fd)
-				run_read(w, j, &s[1]);
-		}
-	}
-	/* Leave the connection idle: db_ensure() drops a busy one. */
-	if (hb_busy)
-		heartbeat_result(w, expect_state);
-	if (!exited && waitpid(pid, &status, 0) == pid)
-		exited = 1;
+		fcntl(r->s[i].fd, F_SETFL, fcntl(r->s[i].fd, F_GETFL) |
+		    O_NONBLOCK);
+	return 0;
+fail:
 	for (i = 0; i < 2; i++) {
-		struct run_emit_ctx c = { w, j, s[i].stream, logw_now_usec() };
-
-		if (s[i].lines.buf != NULL)
-			lines_finish(&s[i].lines, run_emit, &c);
+		if (pout[i] != -1)
+			close(pout[i]);
+		if (perr[i] != -1)
+			close(perr[i]);
 	}
-	switch (why) {
-	case WHY_TIMEOUT:
-		snprintf(detail, detailsz, "timed out after %d s", timeout_s);
-		job_log(w, j, "timed out");
-		break;
-	case WHY_LOST:
-		rs = RUN_LOST;
-		snprintf(detail, detailsz, "lease lost");
-		break;
-	case WHY_KILLED:
-		rs = RUN_KILLED;
-		snprintf(detail, detailsz, "killed: worker exiting");
-		break;
-	default:
-		format_status(status, ok, detail, detailsz);
-		job_log(w, j, "%s", detail);
-	}
-out:
-	for (i = 0; i < 2; i++) {
-		if (s[i].fd != -1)
-			close(s[i].fd);
-		lines_free(&s[i].lines);
-	}
-	if (pout[0] != -1) close(pout[0]);
-	if (pout[1] != -1) close(pout[1]);
-	if (perr[0] != -1) close(perr[0]);
-	if (perr[1] != -1) close(perr[1]);
 	if (devnull != -1)
 		close(devnull);
-	for (i = 0; i < 8; i++)
-		free(store[i]);
-	if (pid == -1)
-		job_log(w, j, "%s", detail);
+	return -1;
+}
+
+/* Stop the command for why: sig to its process group now, SIGKILL
+ * grace_ms later (0: sig was the last word). */
+static void
+run_stop(struct run *r, enum run_why why, int sig, int grace_ms, int64_t now)
+{
+	r->why = why;
+	kill(-r->pid, sig);
+	if (sig == SIGKILL) {
+		r->kill_at = 0;
+		r->hard = 1;
+	} else
+		r->kill_at = now + grace_ms;
+}
+
+/*
+ * Step 2a: reap the command and apply the kill policy. Returns 1 when the
+ * run is over (the command is gone and its output closed, or only
+ * leftovers of a killed group could still hold the pipes), else 0.
+ */
+static int
+run_enforce(struct run *r, int64_t now)
+{
+	struct logw_sink	*log = r->sp->log;
+
+	if (!r->exited && waitpid(r->pid, &r->status, WNOHANG) == r->pid) {
+		r->exited = 1;
+		r->exit_at = now;
+	}
+	if (r->exited && r->s[0].fd == -1 && r->s[1].fd == -1)
+		return 1;
+	if (r->exited && r->why == WHY_NONE && now >= r->exit_at +
+	    RUN_DRAIN_MS) {
+		logw_say(log, "output still open %d s after the command "
+		    "exited: killing what is left of its process group",
+		    RUN_DRAIN_MS / 1000);
+		kill(-r->pid, SIGKILL);
+		return 1;
+	}
+	if (r->why == WHY_NONE && r->sp->sig->terms >= 2) {
+		logw_say(log, "second SIGTERM: killing the command");
+		run_stop(r, WHY_KILLED, SIGKILL, 0, now);
+	} else if (r->why == WHY_NONE && !r->exited && now >= r->deadline) {
+		logw_say(log, "timed out after %d s: sending SIGTERM to the "
+		    "process group", r->sp->timeout_s);
+		run_stop(r, WHY_TIMEOUT, SIGTERM, RUN_KILL_GRACE_MS, now);
+	}
+	if (r->why != WHY_NONE && r->kill_at != 0 && now >= r->kill_at)
+		run_stop(r, r->why, SIGKILL, 0, now);
+	return r->exited && r->hard;
+}
+
+/* Step 2b: start a lease renewal when one is due. */
+static void
+run_lease_tick(struct run *r, int64_t now)
+{
+	const struct run_lease	*l = &r->sp->lease;
+
+	if (r->lease_fd != -1 || r->why != WHY_NONE || now < r->next_lease)
+		return;
+	r->lease_fd = l->send(l->arg);
+	r->next_lease = now + l->interval_ms;
+}
+
+/* The lease fd is readable: stop the command when the lease is lost. */
+static void
+run_lease_read(struct run *r)
+{
+	const struct run_lease	*l = &r->sp->lease;
+	enum run_lease_answer	 a = l->read(l->arg);
+
+	if (a == RUN_LEASE_PENDING)
+		return;
+	r->lease_fd = -1;
+	if (a == RUN_LEASE_LOST && r->why == WHY_NONE) {
+		logw_say(r->sp->log, "lease lost or deployment moved on: "
+		    "stopping the command");
+		run_stop(r, WHY_LOST, SIGTERM, RUN_KILL_GRACE_MS, util_now_ms());
+	}
+}
+
+/* When the next step is due: the timeout, the drain limit, the SIGKILL,
+ * the next renewal, and at most 200 ms while the command runs (SIGCHLD can
+ * race the poll). */
+static int64_t
+run_wake(const struct run *r, int64_t now)
+{
+	int64_t	 wake = r->why == WHY_NONE && !r->exited ? r->deadline :
+		    now + 100;
+
+	if (r->exited && r->why == WHY_NONE && r->exit_at + RUN_DRAIN_MS < wake)
+		wake = r->exit_at + RUN_DRAIN_MS;
+	if (r->kill_at != 0 && r->kill_at < wake)
+		wake = r->kill_at;
+	if (r->lease_fd == -1 && r->why == WHY_NONE && r->next_lease < wake)
+		wake = r->next_lease;
+	if (!r->exited && now + 200 < wake)
+		wake = now + 200;
+	return wake;
+}
+
+/*
+ * Step 2c: wait until the output, the lease answer or a signal needs us or
+ * the next step is due, and handle what came. While the log writer is
+ * full the pipes are left unread (back-pressure) and we look again every
+ * 10 ms.
+ */
+static void
+run_pump(struct run *r, int64_t now)
+{
+	struct pollfd	 pfd[4];
+	int64_t		 wake = run_wake(r, now);
+	int		 nfd = 0, i;
+
+	pfd[nfd].fd = r->sp->sig->fd;
+	pfd[nfd++].events = POLLIN;
+	if (r->lease_fd != -1) {
+		pfd[nfd].fd = r->lease_fd;
+		pfd[nfd++].events = POLLIN;
+	}
+	if (logw_full(r->sp->log->logw)) {
+		if (now + 10 < wake)
+			wake = now + 10;
+	} else
+		for (i = 0; i < 2; i++)
+			if (r->s[i].fd != -1) {
+				pfd[nfd].fd = r->s[i].fd;
+				pfd[nfd++].events = POLLIN;
+			}
+	if (poll(pfd, (nfds_t)nfd, (int)(wake > now ? wake - now : 0)) == -1 &&
+	    errno != EINTR)
+		log_warn("poll: %s", strerror(errno));
+	for (i = 1; i < nfd; i++) {
+		if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		if (pfd[i].fd == r->lease_fd)
+			run_lease_read(r);
+		else if (pfd[i].fd == r->s[0].fd)
+			run_read(&r->s[0]);
+		else if (pfd[i].fd == r->s[1].fd)
+			run_read(&r->s[1]);
+	}
+}
+
+/* Step 3: settle the renewal in flight, reap the command if still needed,
+ * and store the partial last lines. */
+static void
+run_close(struct run *r)
+{
+	const struct run_lease	*l = &r->sp->lease;
+	int			 i;
+
+	if (r->lease_fd != -1) {
+		l->settle(l->arg);
+		r->lease_fd = -1;
+	}
+	if (!r->exited && waitpid(r->pid, &r->status, 0) == r->pid)
+		r->exited = 1;
+	for (i = 0; i < 2; i++)
+		if (r->s[i].lines.buf != NULL && r->s[i].ms != NULL)
+			run_stream_end(&r->s[i]);
+}
+
+/* Step 4: what the run amounts to, in *ok, detail and the log. */
+static enum run_status
+run_report(const struct run *r, int *ok, char *detail, size_t detailsz)
+{
+	switch (r->why) {
+	case WHY_TIMEOUT:
+		snprintf(detail, detailsz, "timed out after %d s",
+		    r->sp->timeout_s);
+		logw_say(r->sp->log, "timed out");
+		return RUN_DONE;
+	case WHY_LOST:
+		snprintf(detail, detailsz, "lease lost");
+		return RUN_LOST;
+	case WHY_KILLED:
+		snprintf(detail, detailsz, "killed: worker exiting");
+		return RUN_KILLED;
+	case WHY_NONE:
+		break;
+	}
+	format_status(r->status, ok, detail, detailsz);
+	logw_say(r->sp->log, "%s", detail);
+	return RUN_DONE;
+}
+
+/* Close the pipes and free what the run holds. */
+static void
+run_free(struct run *r)
+{
+	int	 i;
+
+	for (i = 0; i < 2; i++) {
+		if (r->s[i].fd != -1)
+			close(r->s[i].fd);
+		lines_free(&r->s[i].lines);
+		mask_stream_free(r->s[i].ms);
+	}
+	for (i = 0; i < RUN_ENV_STORE; i++)
+		free(r->store[i]);
+}
+
+enum run_status
+run_command(const struct run_spec *sp, int *ok, char *detail,
+    size_t detailsz)
+{
+	struct run	 r;
+	char		 cmdline[1024];
+	enum run_status	 rs = RUN_DONE;
+	int64_t		 now;
+
+	memset(&r, 0, sizeof(r));
+	r.sp = sp;
+	r.pid = -1;
+	r.lease_fd = -1;
+	r.s[0].fd = r.s[1].fd = -1;
+	r.s[0].stream = LOGW_STDOUT;
+	r.s[1].stream = LOGW_STDERR;
+	r.s[0].sink = r.s[1].sink = sp->log;
+	*ok = 0;
+	argv_join(sp->argv, cmdline, sizeof(cmdline));
+	logw_say(sp->log, "starting %s %s: %s", strcmp(sp->action, "run") == 0 ?
+	    "stage" : "rollback of", sp->stage, cmdline);
+	if (run_open(&r, detail, detailsz) == -1) {
+		logw_say(sp->log, "%s", detail);
+		goto out;
+	}
+	now = util_now_ms();
+	r.deadline = now + (int64_t)sp->timeout_s * 1000;
+	r.next_lease = now + sp->lease.interval_ms;
+	for (;;) {
+		signals_drain(sp->sig);
+		now = util_now_ms();
+		if (run_enforce(&r, now))
+			break;
+		run_lease_tick(&r, now);
+		run_pump(&r, now);
+	}
+	run_close(&r);
+	rs = run_report(&r, ok, detail, detailsz);
+out:
+	run_free(&r);
 	return rs;
 }

@@ -3,18 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tap.h"
 #include "http.h"
 
-static int	ntest, nfail;
-
-static void
-ok(int cond, const char *name)
-{
-	ntest++;
-	if (!cond)
-		nfail++;
-	printf("%sok %d - %s\n", cond ? "" : "not ", ntest, name);
-}
 
 int
 main(void)
@@ -89,6 +80,5 @@ main(void)
 	ok(http_header_safe("alice") && !http_header_safe("a\r\nb"),
 	    "header values");
 	ok(strcmp(http_status_text(404), "Not Found") == 0, "status text");
-	printf("1..%d\n", ntest);
-	return nfail != 0;
+	return tap_done();
 }

@@ -3,18 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tap.h"
 #include "cgi.h"
 
-static int	ntest, nfail;
-
-static void
-ok(int cond, const char *name)
-{
-	ntest++;
-	if (!cond)
-		nfail++;
-	printf("%sok %d - %s\n", cond ? "" : "not ", ntest, name);
-}
 
 static enum route_result
 route(struct req *r, const char *method, const char *path,
@@ -78,6 +69,5 @@ main(void)
 	    rt->role == ROLE_PUBLIC, "healthz is public");
 	ok(route(&r, "GET", "/api/v1/status", &rt) == ROUTE_FOUND &&
 	    rt->role == ROLE_USER, "status needs a user");
-	printf("1..%d\n", ntest);
-	return nfail != 0;
+	return tap_done();
 }

@@ -3,19 +3,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "tap.h"
 #include "cgi.h"
 #include "http.h"
 
-static int	ntest, nfail;
-
-static void
-ok(int cond, const char *name)
-{
-	ntest++;
-	if (!cond)
-		nfail++;
-	printf("%sok %d - %s\n", cond ? "" : "not ", ntest, name);
-}
 
 static const struct field enqueue[] = {
 	{ "patches", FT_STRINGS, 1, 1, 20, 300, check_patch, patch_change },
@@ -56,13 +47,13 @@ test_patches(void)
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		why = NULL;
 		snprintf(name, sizeof(name), "patch ok: %s", good[i]);
-		ok(check_patch(good[i], &why) == 0, name);
+		ok(check_patch(good[i], &why) == 0, "%s", name);
 	}
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		why = NULL;
 		snprintf(name, sizeof(name), "patch refused: \"%s\"", bad[i]);
 		name[strcspn(name, "\n")] = '\0';
-		ok(check_patch(bad[i], &why) == -1 && why != NULL, name);
+		ok(check_patch(bad[i], &why) == -1 && why != NULL, "%s", name);
 	}
 	ok(patch_change("https://host/r/12345/") == 12345, "change of a URL");
 	ok(patch_change("987") == 987, "change of a number");
@@ -161,9 +152,9 @@ test_query(void)
 	ok(validate_query("state=%71ueued", query, 3, v, buf, sizeof(buf),
 	    &ve) == 0 && strcmp(v[0].s, "queued") == 0, "percent-decoding");
 	ok(validate_query("state=%00", query, 3, v, buf, sizeof(buf), &ve) == -1,
-	    "%00 refused");
+	    "%%00 refused");
 	ok(validate_query("state=%zz", query, 3, v, buf, sizeof(buf), &ve) == -1,
-	    "bad escape refused");
+	    "bad escape (%%zz) refused");
 }
 
 static void
@@ -224,6 +215,5 @@ main(void)
 	test_misc();
 	test_collapse();
 	run_json(enqueue, 1, "{}", v, &ve);	/* frees the last tree */
-	printf("1..%d\n", ntest);
-	return nfail != 0;
+	return tap_done();
 }

@@ -26,15 +26,18 @@ struct got {
 	size_t	 len;
 	size_t	 n;
 	size_t	 lens[64];
+	int	 mores[64];
 };
 
 static void
-collect(void *arg, const char *line, size_t len)
+collect(void *arg, const char *line, size_t len, int more)
 {
 	struct got	*g = arg;
 
-	if (g->n < 64)
+	if (g->n < 64) {
 		g->lens[g->n] = len;
+		g->mores[g->n] = more;
+	}
 	g->n++;
 	if (g->len + len + 1 < sizeof(g->buf)) {
 		memcpy(g->buf + g->len, line, len);
@@ -106,6 +109,8 @@ main(void)
 	ok(g->n == 5 && g->lens[0] == LINES_MAX && g->lens[1] == LINES_MAX &&
 	    g->lens[2] == LINES_MAX && g->lens[3] == 10 && g->lens[4] == 4,
 	    "a long line is cut into 64 KiB pieces");
+	ok(g->mores[0] && g->mores[1] && g->mores[2] && !g->mores[3] &&
+	    !g->mores[4], "every piece but the last says the line goes on");
 	/* Exactly the cap, fed byte by byte, stays one line. */
 	memset(g, 0, sizeof(*g));
 	lines_init(&l);
@@ -114,7 +119,8 @@ main(void)
 	lines_feed(&l, "\n", 1, collect, g);
 	lines_finish(&l, collect, g);
 	lines_free(&l);
-	ok(g->n == 1 && g->lens[0] == LINES_MAX, "a line of exactly 64 KiB stays whole");
+	ok(g->n == 1 && g->lens[0] == LINES_MAX && !g->mores[0],
+	    "a line of exactly 64 KiB stays whole");
 	/* A cut does not split a UTF-8 character. */
 	memset(big, 'x', LINES_MAX - 1);
 	memcpy(big + LINES_MAX - 1, "\xC3\xA9z\n", 5);

@@ -1,0 +1,79 @@
+/* run.h: run one stage or rollback command and capture its output. run.c
+ * knows nothing of jobs or of the database: what it needs from above (the
+ * lease renewal) comes in as callbacks. */
+#ifndef SPIDERPIG_RUN_H
+#define SPIDERPIG_RUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "logw.h"
+#include "signals.h"
+
+/* SIGTERM then SIGKILL after this long, for timeouts and lost leases. */
+#define RUN_KILL_GRACE_MS	5000
+
+/* Why run_command() came back. */
+enum run_status {
+	RUN_DONE,		/* the command ended (ok tells how) */
+	RUN_LOST,		/* lease lost or state moved: stop quietly */
+	RUN_KILLED,		/* second SIGTERM: the worker is exiting */
+};
+
+/* What a lease renewal answered. */
+enum run_lease_answer {
+	RUN_LEASE_PENDING,	/* not complete yet: wait for the fd again */
+	RUN_LEASE_HELD,		/* still ours, in the state the run needs */
+	RUN_LEASE_LOST,		/* lost, or the deployment moved on */
+	RUN_LEASE_UNKNOWN,	/* could not tell: try again next interval */
+};
+
+/*
+ * The lease renewal the caller does while the command runs (job.c: the
+ * heartbeat on the main connection), every interval_ms.
+ */
+struct run_lease {
+	void	*arg;
+	int	 interval_ms;
+	/* Start a renewal without waiting. Returns the fd its answer comes
+	 * on, or -1 when none was sent (the next interval tries again). */
+	int	(*send)(void *arg);
+	/* The fd is readable: read what came. */
+	enum run_lease_answer (*read)(void *arg);
+	/* Wait for the answer still in flight and drop it, so the connection
+	 * is idle when run_command() returns. */
+	void	(*settle)(void *arg);
+};
+
+/* One command to run, and where everything goes. */
+struct run_spec {
+	char *const		*argv;		/* argv[0] an absolute path */
+	const char		*stage;
+	const char		*action;	/* "run" or "rollback" */
+	int			 timeout_s;
+	const char		*patches;	/* SPIDERPIG_PATCHES */
+	const char		*requester;	/* SPIDERPIG_REQUESTER */
+	char *const		*env;		/* [worker] env: KEY=VALUE */
+	size_t			 nenv;
+	struct logw_sink	*log;		/* output and system lines */
+	struct signals		*sig;
+	struct run_lease	 lease;
+};
+
+/*
+ * Run spec->argv with the stage environment, capturing its output into the
+ * log, renewing the lease, enforcing the timeout. On RUN_DONE, *ok and
+ * detail say how the command ended ("exit status 0", "timed out after
+ * 60 s").
+ * Process group policy: on timeout, lost lease or a second SIGTERM the whole
+ * group gets SIGTERM, then SIGKILL RUN_KILL_GRACE_MS later (a second
+ * SIGTERM: SIGKILL at once). When the command exits normally, processes it
+ * left behind are killed only if they still hold its output open after 2 s
+ * (a properly detached daemon survives). Output is never dropped for speed:
+ * when the log writer holds LOGW_MAX_BYTES the pipes are not read, and the
+ * command blocks in write() until the database catches up.
+ */
+enum run_status	 run_command(const struct run_spec *, int *ok, char *detail,
+		    size_t detailsz);
+
+#endif
