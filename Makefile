@@ -33,6 +33,7 @@ UNIT_BIN   := $(UNIT_SRC:t/unit/%.c=$(B)/t/%)
 # the fuzz harnesses, tools/fuzz) link against instead of copying code.
 CGI_LIB_OBJ    := $(filter-out $(B)/cgi/main.o,$(CGI_OBJ))
 WORKER_LIB_OBJ := $(filter-out $(B)/worker/main.o,$(WORKER_OBJ))
+STREAM_LIB_OBJ := $(filter-out $(B)/stream/main.o,$(STREAM_OBJ))
 # The migrations this build knows, newest last: readyz reports any that
 # the database lacks (cgi/health.c).
 MIGRATIONS := $(sort $(wildcard sql/[0-9][0-9][0-9]_*.sql))
@@ -82,21 +83,24 @@ $(B)/libspiderpig-cgi.a: $(CGI_LIB_OBJ)
 $(B)/libspiderpig-worker.a: $(WORKER_LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
+$(B)/libspiderpig-stream.a: $(STREAM_LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
 $(B)/spiderpig-fcgi: $(B)/cgi/main.o $(B)/libspiderpig-cgi.a $(B)/libspiderpig.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 
 $(B)/spiderpig-worker: $(B)/worker/main.o $(B)/libspiderpig-worker.a $(B)/libspiderpig.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 
-$(B)/spiderpig-stream: $(STREAM_OBJ) $(B)/libspiderpig.a
+$(B)/spiderpig-stream: $(B)/stream/main.o $(B)/libspiderpig-stream.a $(B)/libspiderpig.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 
 # Unit tests link against the daemons' libraries; they include no .c file.
-$(B)/t/%: t/unit/%.c $(B)/libspiderpig-cgi.a $(B)/libspiderpig-worker.a $(B)/libspiderpig.a $(wildcard t/unit/*.h)
+$(B)/t/%: t/unit/%.c $(B)/libspiderpig-cgi.a $(B)/libspiderpig-worker.a $(B)/libspiderpig-stream.a $(B)/libspiderpig.a $(wildcard t/unit/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -I$(B) -Icgi -Iworker $(PKG_CFLAGS) -o $@ $< \
+	$(CC) $(CFLAGS) -I$(B) -Icgi -Iworker -Istream $(PKG_CFLAGS) -o $@ $< \
 	    $(B)/libspiderpig-cgi.a $(B)/libspiderpig-worker.a \
-	    $(B)/libspiderpig.a $(PKG_LIBS) $(LDLIBS)
+	    $(B)/libspiderpig-stream.a $(B)/libspiderpig.a $(PKG_LIBS) $(LDLIBS)
 
 # The vocabulary's SQL and docs, generated from lib/vocab.def.
 $(B)/vocab-gen: tools/vocab-gen.c $(B)/lib/vocab.o
