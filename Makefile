@@ -150,8 +150,9 @@ asan: deps $(NPM_STAMPS)
 	@if ls $(ASAN_LOGS)/* >/dev/null 2>&1; then cat $(ASAN_LOGS)/*; \
 	    echo "make asan: sanitizer reports above"; exit 1; fi
 
-bench: deps build
+bench: deps build $(NPM_STAMPS)
 	tools/bench
+	tools/bench-stream
 
 fuzz: deps
 	tools/fuzz
