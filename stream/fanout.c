@@ -77,6 +77,10 @@ queue_push(struct client *c, struct msg *m)
 		client_close(c, 1011, "out of memory");
 		return;
 	}
+	/* The stall clock starts when a frame waits, not at the last write
+	 * before a quiet spell. */
+	if (c->head == NULL)
+		c->last_progress = util_now_ms();
 	m->refs++;
 	q->msg = m;
 	q->next = NULL;
@@ -136,7 +140,7 @@ stall_check(lws_sorted_usec_list_t *sul)
 
 	for (c = stream.clients; c != NULL; c = c->next)
 		if (c->queued > 0 && c->close_code == 0 &&
-		    now - c->last_write >= STREAM_STALL_MS)
+		    now - c->last_progress >= STREAM_STALL_MS)
 			client_close(c, STREAM_CLOSE_TOO_SLOW, "too slow: "
 			    "nothing was read for 2 s");
 	lws_sul_schedule(stream.ctx, 0, sul, stall_check,
@@ -292,7 +296,7 @@ client_writeable(struct client *c)
 	if (c->head == NULL)
 		c->tail = NULL;
 	c->queued -= q->msg->len;
-	c->last_write = util_now_ms();
+	c->last_progress = util_now_ms();
 	msg_unref(q->msg);
 	free(q);
 	if (client_pump(c) != 0 && c->close_code == 0)
@@ -306,7 +310,7 @@ void
 client_attach(struct client *c, struct lws *wsi)
 {
 	c->wsi = wsi;
-	c->last_write = util_now_ms();
+	c->last_progress = util_now_ms();
 	c->prev = NULL;
 	c->next = stream.clients;
 	if (stream.clients != NULL)
@@ -547,15 +551,13 @@ fanout_page(struct dep *d, int reveal)
 static int
 fanout_logs(void)
 {
-	struct client	*c, *next;
 	struct dep	*d;
-	int64_t		 a, b, prev;
+	int64_t		 a, b;
 	int		 more = 0;
 
 	for (d = stream.deps; d != NULL; d = d->next) {
 		if (d->notified <= d->fetched)
 			continue;
-		prev = d->fetched;
 		if ((a = fanout_page(d, 0)) == -1 || (b = fanout_page(d, 1)) == -1)
 			return -1;
 		if (a == -2 && b == -2)
@@ -567,15 +569,22 @@ fanout_logs(void)
 		}
 		d->fetched = a > b ? a : b;
 		more |= d->notified > d->fetched;
-		/* Those of the other class, or left behind, catch up alone. */
-		for (c = stream.clients; c != NULL; c = next) {
-			next = c->next;
-			struct sub *s = client_sub(c, d->id);
-			if (s != NULL && s->sent >= prev && s->sent < d->fetched)
-				client_pump(c);
-		}
 	}
 	return more;
+}
+
+/* Clients with nothing queued that are behind (the other class had the
+ * page, a page did not fit, a read failed) catch up on their own. */
+static void
+fanout_stragglers(void)
+{
+	struct client	*c, *next;
+
+	for (c = stream.clients; c != NULL; c = next) {
+		next = c->next;
+		if (c->head == NULL && c->close_code == 0)
+			client_pump(c);
+	}
 }
 
 static void
@@ -647,6 +656,7 @@ fanout_tick(lws_sorted_usec_list_t *sul)
 		pg_lost();
 		return;
 	}
+	fanout_stragglers();
 	if (more)
 		fanout_schedule();
 }

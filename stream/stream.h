@@ -84,7 +84,7 @@ struct client {
 	size_t		 queued;	/* their bytes */
 	struct sub	 subs[STREAM_MAX_SUBS];
 	size_t		 nsubs;
-	int64_t		 last_write;	/* ms: a frame last left */
+	int64_t		 last_progress;	/* ms: a frame left, or one began to wait */
 	int		 close_code;	/* set: closing, nothing more queued */
 	char		 close_reason[64];
 	size_t		 rxlen;
