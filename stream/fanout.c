@@ -211,6 +211,25 @@ dep_find(int64_t id)
 	return NULL;
 }
 
+/* Count one more watcher of deployment id, tracking it from last (the
+ * highest seq committed when the first watcher came). NULL: no memory. */
+static struct dep *
+dep_watch(int64_t id, int64_t last)
+{
+	struct dep	*d;
+
+	if ((d = dep_find(id)) == NULL) {
+		if ((d = calloc(1, sizeof(*d))) == NULL)
+			return NULL;
+		d->id = id;
+		d->fetched = d->notified = last;
+		d->next = stream.deps;
+		stream.deps = d;
+	}
+	d->watchers++;
+	return d;
+}
+
 static void
 dep_release(struct dep *d)
 {
@@ -386,17 +405,10 @@ client_subscribe(struct client *c, const struct stream_req *r)
 		return client_error(c, r->deployment, 403, "only the "
 		    "requester or an admin may see sensitive lines");
 	}
-	if ((d = dep_find(r->deployment)) == NULL) {
-		if ((d = calloc(1, sizeof(*d))) == NULL) {
-			free(summary);
-			return -1;
-		}
-		d->id = r->deployment;
-		d->fetched = d->notified = last;
-		d->next = stream.deps;
-		stream.deps = d;
+	if ((d = dep_watch(r->deployment, last)) == NULL) {
+		free(summary);
+		return -1;
 	}
-	d->watchers++;
 	s = &c->subs[c->nsubs++];
 	s->dep = d;
 	s->sent = r->after;

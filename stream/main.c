@@ -64,16 +64,67 @@ check_cfg(const struct cfg *c, const char *path)
 	return 0;
 }
 
+/*
+ * The lws context: one vhost on the unix socket, the protocols of ws.c,
+ * pings after ping_interval idle seconds and a hang-up when no answer
+ * comes within two more intervals (nginx closes a tunnel idle for
+ * proxy_read_timeout, which must be longer than ping_interval). idle must
+ * outlive the context. 0, or -1 when it cannot listen.
+ */
+static int
+listen_start(const struct cfg *cfg, lws_retry_bo_t *idle)
+{
+	struct lws_context_creation_info	info;
+
+	memset(idle, 0, sizeof(*idle));
+	idle->secs_since_valid_ping = (uint16_t)cfg->stream_ping_interval;
+	idle->secs_since_valid_hangup = (uint16_t)(cfg->stream_ping_interval * 3);
+
+	memset(&info, 0, sizeof(info));
+	info.options = LWS_SERVER_OPTION_UNIX_SOCK |
+	    LWS_SERVER_OPTION_VALIDATE_UTF8 |
+	    LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
+	info.iface = cfg->stream_socket;
+	info.port = 0;
+	info.protocols = stream_protocols;
+	info.retry_and_idle_policy = idle;
+	info.gid = (gid_t)-1;
+	info.uid = (uid_t)-1;
+	info.timeout_secs = 10;
+	unlink(cfg->stream_socket);
+	if ((stream.ctx = lws_create_context(&info)) == NULL) {
+		log_warn("cannot listen on %s", cfg->stream_socket);
+		return -1;
+	}
+	if ((stream.vhost = lws_get_vhost_by_name(stream.ctx, "default")) ==
+	    NULL) {
+		log_warn("no default vhost");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+signals_init(void)
+{
+	struct sigaction	sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
 int
 main(int argc, char *argv[])
 {
-	struct lws_context_creation_info	 info;
-	struct sigaction			 sa;
-	lws_retry_bo_t				 idle;
-	struct cfg				*cfg;
-	const char				*path = NULL;
-	char					 err[512];
-	int					 ch, rc = 1;
+	lws_retry_bo_t	 idle;
+	struct cfg	*cfg;
+	const char	*path = NULL;
+	char		 err[512];
+	int		 ch, rc = 1;
 
 	log_init("spiderpig-stream");
 	while ((ch = getopt(argc, argv, "c:")) != -1) {
@@ -96,43 +147,10 @@ main(int argc, char *argv[])
 		return 2;
 	}
 	stream.cfg = cfg;
-
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	signals_init();
 	lws_set_log_level(LLL_ERR | LLL_WARN, lws_to_log);
-
-	/* Pings after ping_interval idle seconds; no answer for two more
-	 * intervals hangs up. nginx closes a tunnel idle for
-	 * proxy_read_timeout, which must be longer than ping_interval. */
-	memset(&idle, 0, sizeof(idle));
-	idle.secs_since_valid_ping = (uint16_t)cfg->stream_ping_interval;
-	idle.secs_since_valid_hangup = (uint16_t)(cfg->stream_ping_interval * 3);
-
-	memset(&info, 0, sizeof(info));
-	info.options = LWS_SERVER_OPTION_UNIX_SOCK |
-	    LWS_SERVER_OPTION_VALIDATE_UTF8 |
-	    LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
-	info.iface = cfg->stream_socket;
-	info.port = 0;
-	info.protocols = stream_protocols;
-	info.retry_and_idle_policy = &idle;
-	info.gid = (gid_t)-1;
-	info.uid = (uid_t)-1;
-	info.timeout_secs = 10;
-	unlink(cfg->stream_socket);
-	if ((stream.ctx = lws_create_context(&info)) == NULL) {
-		log_warn("cannot listen on %s", cfg->stream_socket);
+	if (listen_start(cfg, &idle) != 0)
 		goto out;
-	}
-	stream.vhost = lws_get_vhost_by_name(stream.ctx, "default");
-	if (stream.vhost == NULL) {
-		log_warn("no default vhost");
-		goto out;
-	}
 	stall_start();
 	if (pg_start() != 0)
 		pg_lost();

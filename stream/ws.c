@@ -61,13 +61,71 @@ ws_collect(struct client *c, struct lws *wsi, const void *in, size_t len)
 	return lws_is_final_fragment(wsi) ? 1 : 0;
 }
 
+/* A handshake passed the checks: greet the client and give it the
+ * overview. -1: hang up. */
+static int
+ws_established(struct client *c, struct lws *wsi)
+{
+	memset(c, 0, sizeof(*c));
+	if (ws_user(wsi, c->user, sizeof(c->user)) != 0)
+		return -1;
+	client_attach(c, wsi);
+	if (client_sendf(c, "{\"type\":\"hello\",\"user\":\"%s\"}",
+	    c->user) != 0)
+		return -1;
+	if (stream.overview != NULL)
+		client_send(c, stream.overview);
+	else {
+		stream.overview_dirty = 1;
+		fanout_schedule();
+	}
+	return 0;
+}
+
+/* A fragment of a client message; the whole message goes to
+ * client_request. -1: hang up. */
+static int
+ws_receive(struct client *c, struct lws *wsi, const void *in, size_t len)
+{
+	int	rc;
+
+	if (c->wsi == NULL)
+		return -1;
+	if ((rc = ws_collect(c, wsi, in, len)) < 0) {
+		lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
+		    (unsigned char *)"message too large", 17);
+		return -1;
+	}
+	if (rc == 0)
+		return 0;
+	rc = client_request(c, c->rx, c->rxlen);
+	c->rxlen = 0;
+	return rc;
+}
+
+/* The handshake's checks, before lws answers 101. 0 lets it through. */
+static int
+ws_confirm_upgrade(struct lws *wsi, const char *in)
+{
+	char	who[STREAM_USER_MAX + 1];
+
+	if (in == NULL || strcmp(in, "websocket") != 0)
+		return ws_refuse(wsi, HTTP_STATUS_BAD_REQUEST,
+		    "only WebSocket upgrades are served here");
+	if (!ws_origin_ok(wsi))
+		return ws_refuse(wsi, HTTP_STATUS_FORBIDDEN,
+		    "Origin is not this site");
+	if (ws_user(wsi, who, sizeof(who)) != 0)
+		return ws_refuse(wsi, HTTP_STATUS_UNAUTHORIZED,
+		    "no identity from the gate");
+	return 0;
+}
+
 static int
 ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
     void *in, size_t len)
 {
 	struct client	*c = user;
-	char		 who[STREAM_USER_MAX + 1];
-	int		 rc;
 
 	switch (reason) {
 	case LWS_CALLBACK_HTTP:
@@ -77,55 +135,18 @@ ws_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			return -1;
 		return lws_http_transaction_completed(wsi) ? -1 : 0;
 	case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
-		if (in == NULL || strcmp(in, "websocket") != 0)
-			return ws_refuse(wsi, HTTP_STATUS_BAD_REQUEST,
-			    "only WebSocket upgrades are served here");
-		if (!ws_origin_ok(wsi))
-			return ws_refuse(wsi, HTTP_STATUS_FORBIDDEN,
-			    "Origin is not this site");
-		if (ws_user(wsi, who, sizeof(who)) != 0)
-			return ws_refuse(wsi, HTTP_STATUS_UNAUTHORIZED,
-			    "no identity from the gate");
-		return 0;
+		return ws_confirm_upgrade(wsi, in);
 	case LWS_CALLBACK_ESTABLISHED:
-		memset(c, 0, sizeof(*c));
-		if (ws_user(wsi, c->user, sizeof(c->user)) != 0)
-			return -1;
-		client_attach(c, wsi);
-		if (client_sendf(c, "{\"type\":\"hello\",\"user\":\"%s\"}",
-		    c->user) != 0)
-			return -1;
-		if (stream.overview != NULL)
-			client_send(c, stream.overview);
-		else {
-			stream.overview_dirty = 1;
-			fanout_schedule();
-		}
-		return 0;
+		return ws_established(c, wsi);
 	case LWS_CALLBACK_RECEIVE:
-		if (c->wsi == NULL)
-			return -1;
-		if ((rc = ws_collect(c, wsi, in, len)) < 0) {
-			lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
-			    (unsigned char *)"message too large", 17);
-			return -1;
-		}
-		if (rc == 0)
-			return 0;
-		rc = client_request(c, c->rx, c->rxlen);
-		c->rxlen = 0;
-		return rc;
+		return ws_receive(c, wsi, in, len);
 	case LWS_CALLBACK_SERVER_WRITEABLE:
-		if (c->wsi == NULL)
-			return -1;
-		return client_writeable(c);
+		return c->wsi == NULL ? -1 : client_writeable(c);
 	case LWS_CALLBACK_CLOSED:
 		client_detach(c);
 		return 0;
 	case LWS_CALLBACK_RAW_RX_FILE:
-		if (wsi == stream.pg_wsi)
-			return pg_readable();
-		return 0;
+		return wsi == stream.pg_wsi ? pg_readable() : 0;
 	case LWS_CALLBACK_RAW_CLOSE_FILE:
 		if (wsi == stream.pg_wsi) {
 			stream.pg_wsi = NULL;
