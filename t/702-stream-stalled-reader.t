@@ -32,7 +32,7 @@ my $closed = eval { $s->wait_for(sub {
 }, 15, 'the daemon to close the stalled socket') };
 $st->say_to($c, 'RESUME');
 my $r = $st->result($c, 90);
-diag(explain($r));
+note(explain($r));
 is($r->{readers_done}, 3, 'the three readers received every line');
 my @ms = grep { defined } @{ $r->{readers_ms} };
 cmp_ok((sort { $b <=> $a } @ms)[0] // 1e9, '<', 15000,

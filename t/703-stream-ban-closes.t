@@ -21,7 +21,7 @@ $st->wait_line($c, 'READY', 20);
 $st->say_to($c, 'GO');
 $s->sql(q{select spiderpig.ban_user('root', 'alice', 'test')});
 my $r = $st->result($c, 30);
-diag(explain($r));
+note(explain($r));
 for my $n (qw(alice alice2)) {
     is($r->{$n}{code}, 4003, "$n\'s socket closed with 4003") or next;
     is($r->{$n}{reason}, 'banned', '... saying why');
