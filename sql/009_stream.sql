@@ -145,7 +145,9 @@ $$;
 -- Logouts, bans and "log out everyone" end sockets as well as requests:
 -- the events they write are announced on 'spiderpig_auth' as
 -- {"event": ..., "user": NAME or null for everyone}. A user logging
--- themselves out (session_end) is the event's actor.
+-- themselves out (session_end) is the event's actor. A user whose role is
+-- set (add_user: user_set) is announced too: what a socket may see was
+-- decided under the old role, so it reconnects and is checked again.
 CREATE FUNCTION stream_notify_auth() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
@@ -157,7 +159,8 @@ BEGIN
 END
 $$;
 CREATE TRIGGER events_notify_auth AFTER INSERT ON events
-	FOR EACH ROW WHEN (NEW.action IN ('logout', 'logout_all', 'ban'))
+	FOR EACH ROW WHEN (NEW.action IN ('logout', 'logout_all', 'ban',
+	    'user_set'))
 	EXECUTE FUNCTION stream_notify_auth();
 
 REVOKE ALL ON FUNCTION stream_hidden_text(), stream_may_reveal(text, bigint),

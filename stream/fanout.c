@@ -482,18 +482,25 @@ fanout_event(int64_t deployment, const char *event)
 	fanout_schedule();
 }
 
+/* A logout, ban, "log out everyone" or role change (user NULL: every
+ * user): close the sockets it concerns. The client reconnects through the
+ * gate, which checks it again. */
 void
 fanout_auth(const char *event, const char *user)
 {
 	struct client	*c, *next;
-	int		 ban = event != NULL && strcmp(event, "ban") == 0;
+	const char	*why = "signed out";
+	int		 code = STREAM_CLOSE_SIGNED_OUT;
 
+	if (event != NULL && strcmp(event, "ban") == 0) {
+		code = STREAM_CLOSE_BANNED;
+		why = "banned";
+	} else if (event != NULL && strcmp(event, "user_set") == 0)
+		why = "role changed: reconnect";
 	for (c = stream.clients; c != NULL; c = next) {
 		next = c->next;
 		if (user == NULL || strcmp(c->user, user) == 0)
-			client_close(c, ban ? STREAM_CLOSE_BANNED :
-			    STREAM_CLOSE_SIGNED_OUT, ban ? "banned" :
-			    "signed out");
+			client_close(c, code, why);
 	}
 }
 

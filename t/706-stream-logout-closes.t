@@ -1,7 +1,8 @@
 #!/usr/bin/perl
 # Logging a user out closes that user's sockets (4001 "signed out"), and
 # "log out everyone" closes every socket: the sockets were let in by a
-# session or token that the gate would now check again.
+# session or token that the gate would now check again. A role change
+# closes the user's sockets too (4001, "reconnect").
 use strict; use warnings;
 use lib 't/lib';
 use Test::More;
@@ -34,4 +35,15 @@ for my $n (qw(alice bob carol)) {
     is($r->{$n}{code}, 4001, "log out everyone closes $n\'s socket");
     cmp_ok($r->{$n}{ms} // 1e9, '<', 3000, "... within $r->{$n}{ms} ms");
 }
+
+# A role change: what the socket may see was decided under the old role.
+$c = $st->spawn('closes.js', $st->opts(sockets => \@sockets,
+    expect_closed => ['bob'], ms => 5000));
+$st->wait_line($c, 'READY', 20);
+$st->say_to($c, 'GO');
+$s->sql(q{select spiderpig.add_user('root', 'bob', 'admin')});
+$r = $st->result($c, 30);
+is($r->{bob}{code}, 4001, "a role change closes bob's socket");
+is($r->{bob}{reason}, 'role changed: reconnect', '... asking to reconnect');
+ok(!defined $r->{alice}{code} && !defined $r->{carol}{code}, "the others' sockets stay open");
 done_testing;
