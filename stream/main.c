@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cfg.h"
@@ -61,6 +62,12 @@ check_cfg(const struct cfg *c, const char *path)
 		log_warn("%s: [stream] origin is missing", path);
 		return -1;
 	}
+	/* Like the worker: the login secrets stay with the app. */
+	if (c->oidc_client_secret != NULL || c->totp_key_set) {
+		log_warn("%s: holds [oidc]/[totp] secrets; give the stream a "
+		    "config of its own", path);
+		return -1;
+	}
 	return 0;
 }
 
@@ -94,6 +101,12 @@ listen_start(const struct cfg *cfg, lws_retry_bo_t *idle)
 	unlink(cfg->stream_socket);
 	if ((stream.ctx = lws_create_context(&info)) == NULL) {
 		log_warn("cannot listen on %s", cfg->stream_socket);
+		return -1;
+	}
+	/* Only the folder's group (nginx's user) may connect, as with the
+	 * app's sockets. */
+	if (chmod(cfg->stream_socket, 0660) != 0) {
+		log_warn("chmod %s: %s", cfg->stream_socket, strerror(errno));
 		return -1;
 	}
 	if ((stream.vhost = lws_get_vhost_by_name(stream.ctx, "default")) ==

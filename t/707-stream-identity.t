@@ -2,8 +2,9 @@
 # The daemon takes the user from nginx's gate only: an X-Spiderpig-User
 # header sent by the client is replaced by nginx, so alice's token with
 # "X-Spiderpig-User: root" is still alice (and may not reveal a deployment
-# of bob's, as root could). The daemon itself answers only on its unix
-# socket: it listens on no TCP port.
+# of bob's, as root could). The daemon runs as its own user and answers
+# only on its unix socket, which only nginx's group may open: it listens on
+# no TCP port.
 use strict; use warnings;
 use lib 't/lib';
 use Test::More;
@@ -28,6 +29,16 @@ unlike(JSON::PP->new->encode($r->{frames}), qr/SECRET/, '... and receives none')
 
 my $pid = $s->sql(q{select pid from pg_stat_activity where usename = 'spiderpig_stream'})->[0]{pid};
 ok($pid, 'the daemon is connected as spiderpig_stream');
+open(my $pf, '<', $s->dir . '/run/stream.pid') or die "stream.pid: $!";
+chomp(my $dpid = <$pf>);
+my ($uid) = do { local (@ARGV, $/) = "/proc/$dpid/status"; <> } =~ /^Uid:\s+(\d+)/m;
+SKIP: {
+    skip 'tools/stack separates users only when run as root', 2 unless $> == 0;
+    is(scalar(getpwuid($uid)), 'spiderpig-stream', 'the daemon runs as its own user, spiderpig-stream');
+    my @st = stat($s->dir . '/run/stream/stream.sock');
+    is(sprintf('%04o %s', $st[2] & 07777, scalar(getgrgid($st[5]))), '0660 spiderpig-nginx',
+        "its socket is open to nginx's group only");
+}
 my $unix = `ss -Hlxp 2>/dev/null | grep spiderpig-strea`;
 like($unix, qr/stream\.sock/, 'the daemon listens on its unix socket');
 my $inet = `ss -Hltup 2>/dev/null | grep spiderpig-strea`;

@@ -11,7 +11,7 @@ use SP::Stack;
 my $s = SP::Stack->new(workers => 0, nginx => 0);
 $s->user('alice');
 my $id = $s->sql(q{select (spiderpig.enqueue('alice', ARRAY['12345'])).id as id})->[0]{id};
-my $dbh = DBI->connect('dbi:Pg:dbname=spiderpig;host=' . $s->dir . '/run;port=' . $s->port('pg'),
+my $dbh = DBI->connect('dbi:Pg:dbname=spiderpig;host=' . $s->dir . '/run/pg;port=' . $s->port('pg'),
     'spiderpig_stream', '', { RaiseError => 0, PrintError => 0, AutoCommit => 1 })
     or die $DBI::errstr;
 my $ok = sub { my ($sql, @b) = @_; my $r = $dbh->selectall_arrayref($sql, undef, @b); defined $r };

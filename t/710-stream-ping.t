@@ -12,10 +12,10 @@ my $s = SP::Stack->new(workers => 0, stream => 1);
 my $st = SP::Stream->new($s);
 my $tok = $s->user('alice');
 
-# ping_interval = 1, then restart the daemon to read it.
-my $ini = do { local (@ARGV, $/) = $s->ini_path; <> };
+# ping_interval = 1 in stream.ini, then restart the daemon to read it.
+my $ini = do { local (@ARGV, $/) = $st->ini_path; <> };
 $ini =~ s/^ping_interval\s*=.*$/ping_interval = 1/m or die "no ping_interval in the ini\n";
-open(my $fh, '>', $s->ini_path) or die $!;
+open(my $fh, '>', $st->ini_path) or die $!;
 print $fh $ini;
 close $fh;
 $s->stack('stop', 'stream');

@@ -30,10 +30,13 @@ sub new {
 
 sub url { 'wss://127.0.0.1:' . $_[0]{s}->port('https') . '/api/v1/stream' }
 
-# [stream] origin of the rendered ini: the one Origin the daemon accepts.
+# The daemon's config (tools/stack renders it from demo/stream.ini.in).
+sub ini_path { $_[0]{s}->dir . '/stream.ini' }
+
+# [stream] origin of stream.ini: the one Origin the daemon accepts.
 sub origin {
     my ($self) = @_;
-    open(my $fh, '<', $self->{s}->ini_path) or die "ini: $!";
+    open(my $fh, '<', $self->ini_path) or die "stream.ini: $!";
     while (<$fh>) { return $1 if /^origin\s*=\s*(\S+)/ }
     die "no [stream] origin in the ini\n";
 }
