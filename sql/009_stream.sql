@@ -34,22 +34,17 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = spiderpig, pg_temp AS $$
 	    WHERE u.name = viewer AND d.id = deployment), false)
 $$;
 
--- One deployment as the stream shows it: state, queue position and the
--- open prompt (NULL when none). NULL when there is no such deployment.
+-- One deployment as the stream shows it: the row as the API shows it
+-- (006's deployment_json), its state's label, the open prompt and the
+-- stages (006's prompt_json and stages_json). NULL when there is no such
+-- deployment.
 CREATE FUNCTION stream_deployment(deployment bigint) RETURNS json
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = spiderpig, pg_temp AS $$
-	SELECT json_build_object('id', d.id, 'requester', d.requester,
-	    'patches', d.patches, 'state', d.state,
-	    'state_label', state_label(d.state), 'position', d.position,
-	    'created_at', d.created_at, 'started_at', d.started_at,
-	    'finished_at', d.finished_at, 'updated_at', d.updated_at,
-	    'prompt', (SELECT json_build_object('id', p.id, 'kind', p.kind,
-	        'question', p.question, 'choices', p.choices,
-	        'default', p.default_answer, 'asked_at', p.asked_at,
-	        'expires_at', p.expires_at)
-	        FROM prompts p WHERE p.deployment_id = d.id
-	        AND p.answered_at IS NULL))
-	FROM deployments d WHERE d.id = deployment
+	SELECT (deployment_json(d)::jsonb || jsonb_build_object(
+	    'state_label', state_label(d.state),
+	    'prompt', prompt_json(d.id),
+	    'stages', stages_json(d.id)))::json
+	FROM deployments d WHERE d.id = stream_deployment.deployment
 $$;
 
 -- A viewer starts watching a deployment. Refuses an unknown or banned
@@ -80,7 +75,11 @@ $$;
 -- hidden>"} unless reveal is asked and viewer may reveal. last_seq is the
 -- highest seq the page covers (NULL when it is empty): the next page starts
 -- after it. The page's bounds depend on the raw lines only, so every
--- viewer's copy of a page covers the same seqs.
+-- viewer's copy of a page covers the same seqs. (006's log_page serves the
+-- API: it has no upper bound, and its budget counts the collapsed text, so
+-- two viewers' pages would end at different seqs; the stream fetches each
+-- page once per class and hands the same frame to every watcher, which
+-- needs both.)
 CREATE FUNCTION stream_log(viewer text, deployment bigint, after bigint,
     upto bigint, reveal boolean, max_lines integer, max_bytes integer)
 RETURNS TABLE (last_seq bigint, lines json)
@@ -126,20 +125,11 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = spiderpig, pg_temp AS $$
 	    coalesce((SELECT json_agg(j ORDER BY seq) FROM shown), '[]'::json)
 $$;
 
--- What every client sees: the queue with positions (the active deployment
--- first) and the freeze in force (NULL when none).
+-- What every client sees: what the dashboard and the admin page show
+-- (006's overview_jsonb: the freeze, the queue with positions, its length).
 CREATE FUNCTION stream_overview() RETURNS json
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = spiderpig, pg_temp AS $$
-	SELECT json_build_object(
-	    'queue', coalesce((SELECT json_agg(json_build_object('id', q.id,
-	        'requester', q.requester, 'patches', q.patches,
-	        'state', q.state, 'state_label', state_label(q.state),
-	        'position', q.position, 'created_at', q.created_at,
-	        'started_at', q.started_at)
-	        ORDER BY q.position NULLS FIRST, q.id) FROM queue q), '[]'::json),
-	    'freeze', (SELECT json_build_object('reason', f.reason,
-	        'frozen_by', f.frozen_by, 'since', f.since, 'until', f.until)
-	        FROM freeze_in_force() f WHERE f.id IS NOT NULL))
+	SELECT overview_jsonb()::json
 $$;
 
 -- Logouts, bans and "log out everyone" end sockets as well as requests:
