@@ -161,6 +161,9 @@ $$;
 -- the history (35 ms against 0.1 ms with 10,000 finished deployments).
 CREATE INDEX deployments_unfinished ON deployments (position NULLS FIRST, id)
 	WHERE NOT state_is_terminal(state);
+-- And the planner learns how few they are (it guesses a third otherwise).
+CREATE STATISTICS deployments_terminal ON (state_is_terminal(state))
+	FROM deployments;
 
 -- The app keeps the queue document between requests; every change to
 -- deployments (the only table it reads) is announced on
@@ -221,6 +224,30 @@ CREATE TRIGGER deployments_keep_lines BEFORE DELETE ON deployments
 	FOR EACH ROW EXECUTE FUNCTION deployments_keep_lines();
 REVOKE ALL ON FUNCTION log_lines_check_deployment(), deployments_keep_lines()
     FROM PUBLIC;
+
+-- History, newest first: in a function that is not inlined, "before IS
+-- NULL OR d.id < before" is not an index condition, so a page deep in the
+-- history walked every newer row first (4.5 ms at 10,000 deployments,
+-- growing with them). The same condition as a bound the primary key can
+-- start from. Same answers as sql/006.
+CREATE OR REPLACE FUNCTION deployment_list(state text DEFAULT NULL,
+    requester text DEFAULT NULL, since timestamptz DEFAULT NULL,
+    until timestamptz DEFAULT NULL, before bigint DEFAULT NULL,
+    max_rows integer DEFAULT 50) RETURNS json
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = spiderpig, pg_temp AS $$
+	SELECT json_build_object(
+	    'deployments', coalesce(json_agg(x.j ORDER BY x.id DESC), '[]'),
+	    'next_before', CASE WHEN count(*) = max_rows THEN min(x.id) END)
+	FROM (SELECT d.id, deployment_json(d) AS j FROM deployments d
+	    WHERE (deployment_list.state IS NULL OR d.state = deployment_list.state)
+	    AND (deployment_list.requester IS NULL
+		OR d.requester = deployment_list.requester)
+	    AND (deployment_list.since IS NULL OR d.created_at >= deployment_list.since)
+	    AND (deployment_list.until IS NULL OR d.created_at < deployment_list.until)
+	    AND d.id < coalesce(deployment_list.before, 9223372036854775807)
+	    ORDER BY d.id DESC
+	    LIMIT least(greatest(max_rows, 1), 200)) x
+$$;
 
 -- Retention -------------------------------------------------------------------
 
