@@ -120,9 +120,9 @@ out:
 static const char *
 auth_ttl_sql(char kind)
 {
-	return kind == 't' ?
-	    "SELECT username, role, valid_for FROM spiderpig.auth_token_ttl($1)" :
-	    "SELECT username, role, valid_for FROM spiderpig.auth_session_ttl($1)";
+	return kind == 't' ? "SELECT username, role, valid_for "
+	    "FROM spiderpig.auth_token_ttl($1)" : "SELECT username, role, "
+	    "valid_for FROM spiderpig.auth_session_ttl($1)";
 }
 
 /*
@@ -205,8 +205,8 @@ auth_identify(struct req *r)
 	}
 	/* Only a read may be answered before it is confirmed: a write would
 	 * have happened already. */
-	if (strcmp(r->method, "GET") == 0 &&
-	    authcache_get(r->cache, r->cred_kind, r->cred_hash, &r->who, &gen)) {
+	if (strcmp(r->method, "GET") == 0 && authcache_get(r->cache,
+	    r->cred_kind, r->cred_hash, &r->who, &gen)) {
 		r->from_cache = 1;
 		r->cache_gen = gen;
 		r->queried = 0;
