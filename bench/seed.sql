@@ -1,7 +1,8 @@
 -- seed.sql: a year of history for the scale benchmark, made in SQL with
 -- generate_series (bench/seed runs it; psql variables ndep, nlines, big).
 --
--- :ndep finished deployments spread over the last 365 days by 50 users,
+-- :ndep finished deployments spread over the last 365 days by up to 50
+-- users (at least 20 deployments each, so every dashboard is full),
 -- 8 events each (enqueue, the ready answer, three stages started and
 -- finished, the end), and :nlines log lines in all: :big of them in the
 -- newest deployment's log, the rest spread evenly over the others. Every
@@ -11,16 +12,17 @@
 SET synchronous_commit = off;
 SET search_path = spiderpig, pg_temp;
 
+SELECT greatest(1, least(50, :ndep / 20)) AS nusers \gset
 BEGIN;
 INSERT INTO users (name, role)
-SELECT 'seed' || g, 'deployer' FROM generate_series(1, 50) g
+SELECT 'seed' || g, 'deployer' FROM generate_series(1, :nusers) g
 ON CONFLICT (name) DO NOTHING;
 
 CREATE TEMP TABLE seeded AS
 WITH ins AS (
 	INSERT INTO deployments (requester, patches, state, created_at,
 	    updated_at, started_at, finished_at)
-	SELECT 'seed' || (g % 50 + 1), ARRAY[(100000 + g)::text],
+	SELECT 'seed' || (g % :nusers + 1), ARRAY[(100000 + g)::text],
 	    CASE WHEN g % 10 = 0 THEN 'rolled_back'
 		WHEN g % 7 = 0 THEN 'cancelled' ELSE 'done' END,
 	    t, t + interval '20 minutes', t + interval '1 minute',
