@@ -10,6 +10,8 @@ package SP::Stack;
 #   new(nginx_conf => 'location ... { root @DIR@; }') lines added to the TLS
 #       server (nginx.d/test.conf; @DIR@ becomes the stack's folder)
 #   worker => {env => [...], mask => [...]} add to the template's env/mask
+#   scap => {command => [argv], timeout => S, grace => S}: the [scap]
+#       section (command as JSON); with worker => {mode => 'scap'}
 #   oidc => 1: browser login through the bundled provider (idp/provider.js,
 #       started by tools/stack on a free port); oidc => {issuer => URL,
 #       client_secret => S} another provider (t/badidp). Either way the
@@ -67,7 +69,7 @@ $SIG{INT} = $SIG{TERM} = sub { exit 130 } unless $SIG{INT};
 
 sub new {
     my ($class, %opt) = @_;
-    my %known = map { $_ => 1 } qw(workers nginx stages worker settings env nginx_conf oidc);
+    my %known = map { $_ => 1 } qw(workers nginx stages worker settings env nginx_conf oidc scap);
     for (keys %opt) { croak "SP::Stack: unknown option '$_'" unless $known{$_} }
     my $self = bless {
         opt     => \%opt,
@@ -235,6 +237,11 @@ sub _override_ini {
     for my $k (sort keys %$worker) {
         my $v = $worker->{$k};
         push @{ $set{worker} }, [ $k, ref $v eq 'ARRAY' ? $v : [$v] ];
+    }
+    my $scap = $self->{opt}{scap} // {};
+    for my $k (sort keys %$scap) {
+        my $v = $scap->{$k};
+        push @{ $set{scap} }, [ $k, [ ref $v ? $self->{json}->encode($v) : $v ] ];
     }
     my $oidc = $self->{opt}{oidc};
     if (ref $oidc) {
