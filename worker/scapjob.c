@@ -449,8 +449,8 @@ scap_argv(struct worker *w, char *patches, char **argv)
 	char	*p, *save = NULL;
 	size_t	 n = 0;
 
-	while (w->cfg->scap_argv[n] != NULL && n < CFG_MAX_ARGV)
-		argv[n] = w->cfg->scap_argv[n], n++;
+	for (; w->cfg->scap_argv[n] != NULL && n < CFG_MAX_ARGV; n++)
+		argv[n] = w->cfg->scap_argv[n];
 	for (p = strtok_r(patches, " ", &save); p != NULL &&
 	    n < SCAP_ARGV_MAX - 1; p = strtok_r(NULL, " ", &save))
 		argv[n++] = p;
