@@ -278,11 +278,19 @@ scap_record_free(struct scap_record *rec)
 	rec->nchoices = 0;
 }
 
-/* s contains word, ignoring case. */
+/* s contains word at the start of one of its words ("prod" in "Syncing
+ * to production", not in "reproduce"), ignoring case. */
 static int
 has(const char *s, const char *word)
 {
-	return s != NULL && strcasestr(s, word) != NULL;
+	const char	*p;
+
+	if (s == NULL)
+		return 0;
+	for (p = s; (p = strcasestr(p, word)) != NULL; p++)
+		if (p == s || !isalpha((unsigned char)p[-1]))
+			return 1;
+	return 0;
 }
 
 int
