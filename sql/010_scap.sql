@@ -28,6 +28,9 @@ ALTER TABLE deployments
 ALTER TABLE prompts
 	ADD COLUMN labels text[],
 	ADD COLUMN free_text boolean NOT NULL DEFAULT false,
+	-- What the worker recognised the question as (scap_ask's role).
+	ADD COLUMN scap_role text CHECK (scap_role IS NULL OR (kind = 'scap'
+	    AND scap_role IN ('confirm', 'continue', 'failure', 'ack', 'other'))),
 	ADD CONSTRAINT prompts_labels_match CHECK (labels IS NULL
 	    OR cardinality(labels) = cardinality(choices)),
 	ADD CONSTRAINT prompts_free_text_scap CHECK (NOT free_text
@@ -53,7 +56,8 @@ ALTER TABLE prompts ADD CONSTRAINT prompts_answer_choice CHECK (answer IS NULL
 
 -- An answer to a scap prompt changes no state: it is recorded, announced
 -- (the worker hears the NOTIFY) and written to scap's stdin by the worker.
--- Everything else as in 002.
+-- As for the built-in failure prompt, only an admin may ignore a failed
+-- step at scap's failure prompt. Everything else as in 002.
 CREATE OR REPLACE FUNCTION apply_answer(actor text, d deployments, p prompts,
     ans text, by_timeout boolean) RETURNS deployments
 LANGUAGE plpgsql AS $$
@@ -68,6 +72,14 @@ BEGIN
 			PERFORM raise_error('SP409', NULL, format(
 			    'deployments are frozen by %s: %s', f.frozen_by, f.reason));
 		END IF;
+	END IF;
+	IF p.kind = 'scap' AND p.scap_role = 'failure' AND EXISTS (
+	    SELECT 1 FROM unnest(p.choices, p.labels) AS c(k, l)
+	    WHERE c.k = ans AND c.l ILIKE 'ignore%')
+	    AND (by_timeout OR require_user(actor) <> 'admin') THEN
+		PERFORM raise_error('SP403', 'answer', format(
+		    'only an admin may ignore a failed step; %s may retry, '
+		    'roll back or exit', actor));
 	END IF;
 	UPDATE prompts SET answered_at = now(), answered_by = actor,
 	    answer = ans, timed_out = by_timeout WHERE id = p.id;
@@ -295,11 +307,12 @@ BEGIN
 	SELECT * INTO s FROM settings;
 	PERFORM close_prompt(d.id, 'system');
 	INSERT INTO prompts (deployment_id, kind, question, choices, labels,
-	    default_answer, expires_at, free_text)
+	    default_answer, expires_at, free_text, scap_role)
 	VALUES (d.id, 'scap', left(coalesce(question, ''), 2500), keys, labels,
 	    default_key, now() + CASE role WHEN 'confirm' THEN s.ready_timeout
 		WHEN 'ack' THEN s.ack_timeout ELSE s.continue_timeout END,
-	    coalesce(free_text, false))
+	    coalesce(free_text, false), CASE WHEN role IN ('confirm',
+		'continue', 'failure', 'ack') THEN role ELSE 'other' END)
 	RETURNING * INTO p;
 	PERFORM log_event('system', d.id, 'asked', jsonb_build_object(
 	    'prompt', p.id, 'kind', 'scap', 'role', role, 'choices', p.choices,
