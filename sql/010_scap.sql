@@ -155,6 +155,19 @@ BEGIN
 END
 $$;
 
+-- The open prompt as the API and the pages read it (006), with a scap
+-- prompt's labels, whether it takes free text, and its recognised role.
+CREATE OR REPLACE FUNCTION prompt_json(deployment bigint) RETURNS json
+LANGUAGE sql STABLE AS $$
+	SELECT json_build_object('id', p.id, 'kind', p.kind,
+	    'question', p.question, 'choices', p.choices,
+	    'default', p.default_answer, 'asked_at', p.asked_at,
+	    'expires_at', p.expires_at, 'labels', p.labels,
+	    'free_text', p.free_text, 'scap_role', p.scap_role)
+	FROM prompts p
+	WHERE p.deployment_id = prompt_json.deployment AND p.answered_at IS NULL
+$$;
+
 -- The held row of a worker, locked; NULL row when it does not hold it.
 CREATE FUNCTION scap_held(deployment bigint, worker text) RETURNS deployments
 LANGUAGE sql AS $$

@@ -31,6 +31,13 @@ is($d->{state}, 'smoke_testing', 'the test servers were synced and checked');
 is($d->{status_text}, 'Running httpbb checks on testservers', 'scap\'s status is shown');
 is($d->{progress}, 50, 'its progress too');
 ok($d->{worker_id}, 'the worker holds the row while scap asks');
+my $api = $s->api(GET => "/api/v1/deployments/$id", token => $t->{token})->{json};
+is_deeply([@$api{qw(state status_text progress)}],
+    ['smoke_testing', 'Running httpbb checks on testservers', 50],
+    'the API shows the state, scap\'s status and its progress');
+is_deeply([$api->{prompt}{kind}, $api->{prompt}{scap_role}, $api->{prompt}{labels}],
+    ['scap', 'continue', ['No, roll back deployment and terminate', 'Yes, continue with deployment']],
+    'and the prompt with its role and labels');
 $t->answer($id, $p, 'y');
 
 $s->wait_state($id, 'done', 30);
