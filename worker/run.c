@@ -158,13 +158,13 @@ child_exec_failed(const char *path, int err)
 }
 
 /*
- * Fork and exec argv with stdin from /dev/null and stdout/stderr into the
- * write ends of the pipes, in a new process group, as the stage user
- * (stageuser.c), with no other fds open, and a death signal tied to the
- * worker. Returns the pid or -1.
+ * Fork and exec argv with stdin from in (/dev/null, or the read end of the
+ * kept stdin pipe) and stdout/stderr into the write ends of the pipes, in a
+ * new process group, as the stage user (stageuser.c), with no other fds
+ * open, and a death signal tied to the worker. Returns the pid or -1.
  */
 static pid_t
-spawn(char *const *argv, char *const *env, int devnull, int out, int err)
+spawn(char *const *argv, char *const *env, int in, int out, int err)
 {
 	pid_t		pid, parent = getpid();
 	sigset_t	none;
@@ -187,7 +187,7 @@ spawn(char *const *argv, char *const *env, int devnull, int out, int err)
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGPIPE, SIG_DFL);
-		if (dup2(devnull, 0) == -1 || dup2(out, 1) == -1 ||
+		if (dup2(in, 0) == -1 || dup2(out, 1) == -1 ||
 		    dup2(err, 2) == -1)
 			_exit(126);
 		close_range(3, ~0U, 0);
@@ -327,7 +327,6 @@ run_open(struct run *r, char *detail, size_t detailsz)
 		snprintf(detail, detailsz, "cannot start: %s", strerror(errno));
 		goto fail;
 	}
-	/* A kept stdin replaces /dev/null as the child's fd 0. */
 	if ((r->pid = spawn(r->sp->argv, r->env, pin[0] != -1 ? pin[0] :
 	    devnull, pout[1], perr[1])) == -1) {
 		snprintf(detail, detailsz, "cannot start: fork: %s",
