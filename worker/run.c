@@ -361,6 +361,20 @@ fail:
 	return -1;
 }
 
+/* The signal that asks the command to stop, and how long it has before
+ * SIGKILL: the spec's, or SIGTERM and RUN_KILL_GRACE_MS. */
+static int
+run_stop_signal(const struct run *r)
+{
+	return r->sp->stop_signal != 0 ? r->sp->stop_signal : SIGTERM;
+}
+
+static int
+run_grace_ms(const struct run *r)
+{
+	return r->sp->grace_ms != 0 ? r->sp->grace_ms : RUN_KILL_GRACE_MS;
+}
+
 /* Stop the command for why: sig to its process group now, SIGKILL
  * grace_ms later (0: sig was the last word). */
 static void
@@ -384,10 +398,8 @@ static int
 run_enforce(struct run *r, int64_t now)
 {
 	struct logw_sink	*log = r->sp->log;
-	int			 sig = r->sp->stop_signal ? r->sp->stop_signal :
-				    SIGTERM;
-	int			 grace = r->sp->grace_ms ? r->sp->grace_ms :
-				    RUN_KILL_GRACE_MS;
+	int			 sig = run_stop_signal(r);
+	int			 grace = run_grace_ms(r);
 
 	if (!r->exited && waitpid(r->pid, &r->status, WNOHANG) == r->pid) {
 		r->exited = 1;
@@ -445,9 +457,8 @@ run_lease_read(struct run *r)
 	if (a == RUN_LEASE_LOST && r->why == WHY_NONE) {
 		logw_say(r->sp->log, "lease lost or deployment moved on: "
 		    "stopping the command");
-		run_stop(r, WHY_LOST, r->sp->stop_signal ? r->sp->stop_signal :
-		    SIGTERM, r->sp->grace_ms ? r->sp->grace_ms :
-		    RUN_KILL_GRACE_MS, util_now_ms());
+		run_stop(r, WHY_LOST, run_stop_signal(r), run_grace_ms(r),
+		    util_now_ms());
 	}
 }
 
