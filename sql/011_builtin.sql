@@ -445,6 +445,23 @@ BEGIN
 END
 $$;
 
+-- The patches of a deployment in order, with the change each names, the
+-- patchset it pins and the patchset last fetched (NULL: none), for the
+-- worker's built-in merge stages.
+CREATE FUNCTION deployment_patches(deployment bigint)
+RETURNS TABLE (ord integer, patch text, change bigint, pinned integer,
+    fetched integer)
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = spiderpig, pg_temp AS $$
+	SELECT (p.n - 1)::integer, p.x, patch_change(p.x), patch_patchset(p.x),
+	    c.patchset
+	FROM deployments d
+	CROSS JOIN LATERAL unnest(d.patches) WITH ORDINALITY AS p(x, n)
+	LEFT JOIN deployment_changes c ON c.deployment_id = d.id
+	    AND c.ord = p.n - 1
+	WHERE d.id = deployment_patches.deployment
+	ORDER BY p.n
+$$;
+
 -- Reads ----------------------------------------------------------------------
 
 -- The changes of a deployment as the worker last fetched them, in patch
@@ -472,5 +489,5 @@ GRANT EXECUTE ON FUNCTION patch_host(text), patch_patchset(text),
     changes_json(bigint)
     TO spiderpig_web, spiderpig_worker, spiderpig_admin;
 GRANT EXECUTE ON FUNCTION gerrit_host_set(text, text), changes_wanted(),
-    change_record(bigint, integer, jsonb)
+    change_record(bigint, integer, jsonb), deployment_patches(bigint)
     TO spiderpig_worker, spiderpig_admin;
