@@ -422,13 +422,14 @@ BEGIN
 	INSERT INTO deployment_changes AS c (deployment_id, ord, change, project,
 	    branch, subject, owner, status, patchset, pinned, revision,
 	    mergeable, code_review, verified, fetched_at)
-	VALUES (d.id, ord, (info->>'change')::bigint, info->>'project',
+	VALUES (d.id, change_record.ord, (info->>'change')::bigint, info->>'project',
 	    info->>'branch', left(info->>'subject', 1000), info->>'owner',
 	    info->>'status', (info->>'patchset')::integer,
-	    patch_patchset(d.patches[ord + 1]) IS NOT NULL, info->>'revision',
+	    patch_patchset(d.patches[change_record.ord + 1]) IS NOT NULL,
+	    info->>'revision',
 	    (info->>'mergeable')::boolean, coalesce(info->'code_review', '[]'),
 	    (info->>'verified')::integer, now())
-	ON CONFLICT (deployment_id, ord) DO UPDATE SET change = EXCLUDED.change,
+	ON CONFLICT ON CONSTRAINT deployment_changes_pkey DO UPDATE SET change = EXCLUDED.change,
 	    project = EXCLUDED.project, branch = EXCLUDED.branch,
 	    subject = EXCLUDED.subject, owner = EXCLUDED.owner,
 	    status = EXCLUDED.status, patchset = EXCLUDED.patchset,

@@ -383,17 +383,21 @@ merge_fetch_one(struct worker *w, const char *idstr)
 	struct merge_patch	*p;
 	char			 err[512];
 	size_t			 n, i;
-	int			 rc = 0;
+	int			 rc = 0, mergeable;
 
 	if ((p = merge_patches(w, idstr, &n)) == NULL)
 		return -1;
 	for (i = 0; i < n && rc == 0; i++) {
+		mergeable = -1;
 		if (gerrit_fetch(w->cfg, p[i].change, p[i].pinned, &p[i].c, err,
-		    sizeof(err)) == -1) {
+		    sizeof(err)) == -1 || (strcmp(p[i].c.status, "NEW") == 0 &&
+		    gerrit_mergeable(w->cfg, p[i].change,
+		    p[i].c.current_revision, &mergeable, err,
+		    sizeof(err)) == -1)) {
 			log_warn("deployment %s: change %lld: %s", idstr,
 			    p[i].change, err);
 			rc = -1;
-		} else if (merge_record(w, idstr, &p[i], -1) == -1)
+		} else if (merge_record(w, idstr, &p[i], mergeable) == -1)
 			rc = -1;
 	}
 	free(p);

@@ -20,6 +20,8 @@ package SP::Stack;
 #   $s->conninfo([user]), $s->dbh, $s->token(user[, label]), $s->repo,
 #   $s->stack(CMD, ARGS) (tools/stack CMD DIR ARGS), $s->worker_pids,
 #   $s->stop_postgres([mode]), $s->api(..., url => FULL_URL, body => BYTES)
+#   sections => {gerrit => {url => ...}, 'stage merge' => {kind => ...}}
+#       set keys of any ini section (added when the template lacks it)
 # SP_KEEP=1 keeps the folder; SP_TMPDIR picks where folders go (/tmp).
 use strict;
 use warnings;
@@ -67,7 +69,7 @@ $SIG{INT} = $SIG{TERM} = sub { exit 130 } unless $SIG{INT};
 
 sub new {
     my ($class, %opt) = @_;
-    my %known = map { $_ => 1 } qw(workers nginx stages worker settings env nginx_conf oidc);
+    my %known = map { $_ => 1 } qw(workers nginx stages worker settings env nginx_conf oidc sections);
     for (keys %opt) { croak "SP::Stack: unknown option '$_'" unless $known{$_} }
     my $self = bless {
         opt     => \%opt,
@@ -235,6 +237,15 @@ sub _override_ini {
     for my $k (sort keys %$worker) {
         my $v = $worker->{$k};
         push @{ $set{worker} }, [ $k, ref $v eq 'ARRAY' ? $v : [$v] ];
+    }
+    # sections => {NAME => {key => value or [values]}}: any other keys, e.g.
+    # {gerrit => {url => ...}, 'stage merge' => {kind => 'gerrit-merge'}}.
+    my $sections = $self->{opt}{sections} // {};
+    for my $sec (sort keys %$sections) {
+        for my $k (sort keys %{ $sections->{$sec} }) {
+            my $v = $sections->{$sec}{$k};
+            push @{ $set{$sec} }, [ $k, ref $v eq 'ARRAY' ? $v : [$v] ];
+        }
     }
     my $oidc = $self->{opt}{oidc};
     if (ref $oidc) {
