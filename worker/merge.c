@@ -280,6 +280,7 @@ merge_poll_one(struct worker *w, struct job *j, struct merge_patch *p,
 			snprintf(detail, detailsz, "change %lld was unmergeable "
 			    "%d times (a conflict: rebase it)", p->change,
 			    p->unmergeable);
+			logw_say(&j->log, "%s", detail);
 			return -1;
 		}
 	}

@@ -134,7 +134,11 @@ sub serve {
             unless ($in->{labels}{'Code-Review'} // 0) == 2;
         $st->{approved} = 1;
         $st->{reads_after} = 0;
-        $st->{patchsets}++ if $sc->{scenario} eq 'new_patchset';
+        # A new patchset (a rework) does not keep the old one's votes.
+        if ($sc->{scenario} eq 'new_patchset') {
+            $st->{patchsets}++;
+            $st->{approved} = 0;
+        }
         return reply($c, 200, gerrit_json({ labels => { 'Code-Review' => 2 } }));
     }
     return reply($c, 404, "Not found", 'text/plain');
