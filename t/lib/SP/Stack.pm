@@ -98,6 +98,7 @@ sub new {
         SPIDERPIG_DEMO_TEST_PORT => $ports[2], SPIDERPIG_DEMO_CANARY_PORT => $ports[3],
         SPIDERPIG_DEMO_PRODUCTION_PORT => $ports[4], SPIDERPIG_PG_PORT => 5439,
         SPIDERPIG_INITDB_CACHE => $CACHE, SPIDERPIG_PG_FAST => 1,
+        SPIDERPIG_DEMO_GIT => 0,    # env => {SPIDERPIG_DEMO_GIT => 1}: demo/make-repo
         $oidc ? (SPIDERPIG_HOST => '127.0.0.1', SPIDERPIG_IDP_PORT => $ports[5],
             SPIDERPIG_IDP_LIFETIME => 900) : (),
         %{ $opt{env} // {} },
