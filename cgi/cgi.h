@@ -242,10 +242,15 @@ void		 html_message(struct req *, int status, const char *headers,
 /* A failed database call as a page: SPxxx -> xxx with its message. */
 void		 html_db_error(struct req *, const PGresult *err);
 
-/* ---- Browser sessions (login.c) ----------------------------------------- */
+/* ---- Browser sessions (session.c) --------------------------------------- */
 
 #define SESSION_COOKIE	"__Host-spiderpig_session"
 #define LOGIN_COOKIE	"__Host-spiderpig_login"
+
+/* The header line that clears the session cookie. */
+#define SESSION_COOKIE_CLEAR \
+	"Set-Cookie: " SESSION_COOKIE "=; Path=/; Secure; HttpOnly; " \
+	"SameSite=Strict; Max-Age=0\r\n"
 
 /* The browser's session, from session_get (AAL1 or AAL2). */
 struct session {
@@ -257,6 +262,13 @@ struct session {
 	char		 hash[68];	/* sha256 of the cookie, bytea literal */
 };
 
+/*
+ * The Set-Cookie header line (CRLF-terminated) for a new session token
+ * into buf: SameSite=Lax at AAL1 (it must survive the provider's redirect),
+ * Strict at AAL2. -1 when token is not header-safe or buf too small.
+ */
+int		 session_cookie_header(char *buf, size_t bufsz,
+		    const char *token, int aal);
 /*
  * Look up the session cookie. Returns 1 with *s filled, 0 when there is no
  * live session, -1 after answering a database failure.
@@ -277,7 +289,8 @@ int		 form_read(struct req *, struct session *s,
  * return NULL. The caller PQclear()s the result. */
 PGresult	*req_exec_page(struct req *, const char *sql, int nparams,
 		    const char *const *params);
-/* The discovery and JWKS caches: call before threads start / at exit. */
+/* The provider's cache and the HTTP client (login.c): call before threads
+ * start / at exit. */
 int		 login_init(void);
 void		 login_cleanup(void);
 
@@ -311,7 +324,8 @@ int	 health_ready(struct req *);
 
 int	 login_start(struct req *);			/* login.c */
 int	 login_callback(struct req *);
-int	 logout_post(struct req *);
+
+int	 logout_post(struct req *);			/* session.c */
 
 int	 totp_page(struct req *);			/* totp_pages.c */
 int	 totp_submit(struct req *);

@@ -24,14 +24,16 @@
 /* Shared by the serving threads; read-only after startup but the flag. */
 struct server {
 	const struct cfg	*cfg;
-	int			 listen_fd;
+	int			 listen_fd;	/* [fcgi] socket */
+	int			 auth_fd;	/* [fcgi] auth_socket, or -1 */
 	atomic_int		 stopping;
 };
 
-/* One serving thread. kept_fd is the kept-alive connection it waits on
- * between requests (-1 when none or busy), for shutdown to cut. */
+/* One serving thread on listen_fd. kept_fd is the kept-alive connection it
+ * waits on between requests (-1 when none or busy), for shutdown to cut. */
 struct worker {
 	struct server		*srv;
+	int			 listen_fd;
 	pthread_t		 tid;
 	atomic_int		 kept_fd;
 };
@@ -50,7 +52,7 @@ serve_thread(void *arg)
 	FCGX_Request	 fr;
 	PGconn		*db = NULL;
 
-	if (FCGX_InitRequest(&fr, srv->listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+	if (FCGX_InitRequest(&fr, w->listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
 		log_warn("FCGX_InitRequest failed");
 		return NULL;
 	}
@@ -89,6 +91,92 @@ remove_stale_socket(const char *path)
 	return unlink(path);
 }
 
+/*
+ * Listen on the unix socket path (a stale one removed first), mode 0660:
+ * only our user and the group of its folder (nginx's) may connect. Returns
+ * the fd or -1.
+ */
+static int
+listen_on(const char *path)
+{
+	int	fd;
+
+	if (remove_stale_socket(path) != 0) {
+		log_warn("cannot remove %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if ((fd = FCGX_OpenSocket(path, 1024)) < 0) {
+		log_warn("cannot listen on %s", path);
+		return -1;
+	}
+	if (chmod(path, 0660) != 0) {
+		log_warn("chmod %s: %s", path, strerror(errno));
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Refuse to serve in a way that hands the app's powers to others: as root,
+ * or with a config holding the [oidc]/[totp] secrets that other users may
+ * read. Returns 0 or -1 (said on stderr).
+ */
+static int
+startup_checks(const char *config, const struct cfg *cfg)
+{
+	struct stat	st;
+
+	if (geteuid() == 0 || getuid() == 0) {
+		log_warn("refusing to run as root: start the app as its own "
+		    "user (e.g. spiderpig-web)");
+		return -1;
+	}
+	if (stat(config, &st) != 0) {
+		log_warn("%s: %s", config, strerror(errno));
+		return -1;
+	}
+	if ((cfg->oidc_client_secret != NULL || cfg->totp_key_set) &&
+	    (st.st_mode & (S_IROTH | S_IWOTH)) != 0) {
+		log_warn("%s holds the [oidc]/[totp] secrets and others may "
+		    "read it (mode %03o): chmod o-rw", config,
+		    (unsigned)(st.st_mode & 0777));
+		return -1;
+	}
+	if (cfg->fcgi_socket == NULL || cfg->fcgi_threads < 1) {
+		log_warn("[fcgi] socket and threads are required");
+		return -1;
+	}
+	if (cfg->fcgi_auth_socket != NULL &&
+	    strcmp(cfg->fcgi_auth_socket, cfg->fcgi_socket) == 0) {
+		log_warn("[fcgi] auth_socket must differ from socket");
+		return -1;
+	}
+	return 0;
+}
+
+/* Start n serving threads on fd into workers[*started...]. */
+static void
+threads_start(struct server *srv, struct worker *workers, int fd, int n,
+    int *started)
+{
+	int	i;
+
+	for (i = 0; i < n; i++) {
+		struct worker *w = &workers[*started];
+
+		w->srv = srv;
+		w->listen_fd = fd;
+		atomic_init(&w->kept_fd, -1);
+		if (pthread_create(&w->tid, NULL, serve_thread, w) != 0) {
+			log_warn("pthread_create: %s", strerror(errno));
+			return;
+		}
+		(*started)++;
+	}
+}
+
 static void
 usage(void)
 {
@@ -106,7 +194,7 @@ main(int argc, char *argv[])
 	struct timespec	 deadline;
 	const char	*config = NULL;
 	char		 err[512];
-	int		 ch, i, fd, sig, started = 0, busy, rc = 1;
+	int		 ch, i, fd, sig, started = 0, busy, rc = 1, nthreads;
 
 	log_init("spiderpig-fcgi");
 	while ((ch = getopt(argc, argv, "c:")) != -1) {
@@ -124,11 +212,10 @@ main(int argc, char *argv[])
 		fprintf(stderr, "spiderpig-fcgi: %s\n", err);
 		return 1;
 	}
-	if (cfg->fcgi_socket == NULL || cfg->fcgi_threads < 1) {
-		fprintf(stderr, "spiderpig-fcgi: [fcgi] socket and threads "
-		    "are required\n");
+	memset(&srv, 0, sizeof(srv));
+	srv.listen_fd = srv.auth_fd = -1;
+	if (startup_checks(config, cfg) != 0)
 		goto out;
-	}
 
 	/*
 	 * Every thread blocks the stop signals; main takes them with
@@ -149,43 +236,44 @@ main(int argc, char *argv[])
 		log_warn("FCGX_Init failed");
 		goto out;
 	}
-	if (remove_stale_socket(cfg->fcgi_socket) != 0) {
-		log_warn("cannot remove %s: %s", cfg->fcgi_socket,
-		    strerror(errno));
-		goto out;
-	}
-	memset(&srv, 0, sizeof(srv));
 	srv.cfg = cfg;
 	atomic_init(&srv.stopping, 0);
-	srv.listen_fd = FCGX_OpenSocket(cfg->fcgi_socket, 1024);
-	if (srv.listen_fd < 0) {
-		log_warn("cannot listen on %s", cfg->fcgi_socket);
+	if ((srv.listen_fd = listen_on(cfg->fcgi_socket)) < 0)
 		goto out;
-	}
-	if (chmod(cfg->fcgi_socket, 0660) != 0)
-		log_warn("chmod %s: %s", cfg->fcgi_socket, strerror(errno));
+	if (cfg->fcgi_auth_socket != NULL &&
+	    (srv.auth_fd = listen_on(cfg->fcgi_auth_socket)) < 0)
+		goto out;
 
-	if ((workers = calloc((size_t)cfg->fcgi_threads, sizeof(*workers))) == NULL)
+	nthreads = cfg->fcgi_threads +
+	    (srv.auth_fd >= 0 ? cfg->fcgi_auth_threads : 0);
+	if ((workers = calloc((size_t)nthreads, sizeof(*workers))) == NULL)
 		goto out;
-	for (i = 0; i < cfg->fcgi_threads; i++) {
-		workers[i].srv = &srv;
-		atomic_init(&workers[i].kept_fd, -1);
-		if (pthread_create(&workers[i].tid, NULL, serve_thread,
-		    &workers[i]) != 0) {
-			log_warn("pthread_create: %s", strerror(errno));
-			break;
-		}
-		started++;
+	threads_start(&srv, workers, srv.listen_fd, cfg->fcgi_threads, &started);
+	if (started < cfg->fcgi_threads)
+		goto stop;
+	if (cfg->fcgi_kept_connections > 0)
+		log_info("listening on %s with %d threads (nginx keeps up to "
+		    "%d connections)", cfg->fcgi_socket, started,
+		    cfg->fcgi_kept_connections);
+	else
+		log_info("listening on %s with %d threads", cfg->fcgi_socket,
+		    started);
+	if (srv.auth_fd >= 0) {
+		threads_start(&srv, workers, srv.auth_fd,
+		    cfg->fcgi_auth_threads, &started);
+		if (started < nthreads)
+			goto stop;
+		log_info("auth subrequests on %s with %d threads",
+		    cfg->fcgi_auth_socket, cfg->fcgi_auth_threads);
 	}
-	if (started == 0)
-		goto out;
-	log_info("listening on %s with %d threads", cfg->fcgi_socket, started);
 
 	do {
 		if (sigwait(&sigs, &sig) != 0)
 			sig = SIGTERM;
 	} while (sig == SIGHUP);
 	log_info("signal %d: shutting down", sig);
+	rc = 0;
+stop:
 
 	/*
 	 * Wake the threads blocked in accept() (shutdown() makes it fail)
@@ -195,6 +283,8 @@ main(int argc, char *argv[])
 	atomic_store(&srv.stopping, 1);
 	FCGX_ShutdownPending();
 	shutdown(srv.listen_fd, SHUT_RDWR);
+	if (srv.auth_fd >= 0)
+		shutdown(srv.auth_fd, SHUT_RDWR);
 	for (i = 0; i < started; i++)
 		if ((fd = atomic_load(&workers[i].kept_fd)) >= 0)
 			shutdown(fd, SHUT_RDWR);
@@ -204,13 +294,14 @@ main(int argc, char *argv[])
 		if (pthread_timedjoin_np(workers[i].tid, NULL, &deadline) != 0)
 			busy++;
 	unlink(cfg->fcgi_socket);
+	if (srv.auth_fd >= 0)
+		unlink(cfg->fcgi_auth_socket);
 	if (busy > 0) {
 		/* Still in a request after the grace period: leave anyway,
 		 * the kernel closes their connections. */
 		log_info("%d threads still busy; exiting", busy);
-		_exit(0);
+		_exit(rc);
 	}
-	rc = 0;
 out:
 	free(workers);
 	login_cleanup();

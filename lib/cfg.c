@@ -405,6 +405,14 @@ cfg_handler(void *user, const char *section, const char *name,
 			return cfg_str(&c->fcgi_socket, value) == 0;
 		if (strcmp(name, "threads") == 0)
 			return cfg_int(value, 1, 1024, &c->fcgi_threads) == 0;
+		if (strcmp(name, "auth_socket") == 0)
+			return cfg_str(&c->fcgi_auth_socket, value) == 0;
+		if (strcmp(name, "auth_threads") == 0)
+			return cfg_int(value, 1, 1024,
+			    &c->fcgi_auth_threads) == 0;
+		if (strcmp(name, "kept_connections") == 0)
+			return cfg_int(value, 0, 65536,
+			    &c->fcgi_kept_connections) == 0;
 	} else if (strcmp(section, "worker") == 0) {
 		if (strcmp(name, "poll_interval") == 0)
 			return cfg_int(value, 1, 3600, &c->poll_interval) == 0;
@@ -420,6 +428,19 @@ cfg_handler(void *user, const char *section, const char *name,
 			if (c->nmasks == CFG_MAX_MASKS)
 				return 0;
 			return (c->masks[c->nmasks++] = strdup(value)) != NULL;
+		}
+		if (strcmp(name, "stage_user") == 0) {
+			/* A user name as useradd takes it; empty: unset. */
+			if (value[0] == '\0') {
+				free(c->stage_user);
+				c->stage_user = NULL;
+				return 1;
+			}
+			if (strspn(value, "abcdefghijklmnopqrstuvwxyz"
+			    "0123456789_-") != strlen(value) ||
+			    strlen(value) > 32 || value[0] == '-')
+				return 0;
+			return cfg_str(&c->stage_user, value) == 0;
 		}
 		if (strcmp(name, "env") == 0) {
 			if (c->nenv == CFG_MAX_ENV || strchr(value, '=') == NULL ||
@@ -489,6 +510,7 @@ cfg_load(const char *path, char *err, size_t errsz)
 		return NULL;
 	}
 	c->fcgi_threads = 32;
+	c->fcgi_auth_threads = 4;
 	c->poll_interval = 1;
 	c->heartbeat_interval = 2;
 	c->lease = 10;
@@ -522,6 +544,14 @@ cfg_load(const char *path, char *err, size_t errsz)
 		    "heartbeat_interval", path);
 		goto fail;
 	}
+	if (c->fcgi_kept_connections > 0 &&
+	    c->fcgi_threads <= c->fcgi_kept_connections) {
+		snprintf(err, errsz, "%s: [fcgi] threads (%d) must be more than "
+		    "kept_connections (%d): each connection nginx keeps holds "
+		    "a thread", path, c->fcgi_threads,
+		    c->fcgi_kept_connections);
+		goto fail;
+	}
 	if (cfg_check_oidc(c, why_oidc, sizeof(why_oidc)) != 0) {
 		snprintf(err, errsz, "%s: %s", path, why_oidc);
 		goto fail;
@@ -546,6 +576,8 @@ cfg_free(struct cfg *c)
 	free(c->db_web);
 	free(c->db_worker);
 	free(c->fcgi_socket);
+	free(c->fcgi_auth_socket);
+	free(c->stage_user);
 	for (i = 0; i < c->nmasks; i++)
 		free(c->masks[i]);
 	for (i = 0; i < c->nenv; i++)

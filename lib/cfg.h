@@ -35,6 +35,13 @@ struct cfg {
 
 	char    *fcgi_socket;
 	int      fcgi_threads;
+	/* The /_auth subrequests' socket and threads (never kept alive);
+	 * NULL: they share fcgi_socket. */
+	char    *fcgi_auth_socket;
+	int      fcgi_auth_threads;
+	/* How many connections nginx may keep open to fcgi_socket (its
+	 * worker_processes x keepalive); each holds a thread. 0: unknown. */
+	int      fcgi_kept_connections;
 
 	int      poll_interval;		/* seconds */
 	int      heartbeat_interval;	/* seconds */
@@ -45,6 +52,7 @@ struct cfg {
 	size_t   nmasks;
 	char    *env[CFG_MAX_ENV];	/* "KEY=VALUE" */
 	size_t   nenv;
+	char    *stage_user;		/* run stage commands as; NULL: ours */
 
 	struct cfg_command stages[STAGE__COUNT];
 

@@ -12,6 +12,7 @@
 #include "db.h"
 #include "gerrit.h"
 #include "mask.h"
+#include "stageuser.h"
 #include "util.h"
 #include "worker.h"
 
@@ -207,6 +208,16 @@ worker_start(struct worker *w, const char *path)
 		log_warn("%s: [database] worker is not set", path);
 		return 2;
 	}
+	/* The worker must not hold what the app alone may know. */
+	if (w->cfg->oidc_client_secret != NULL || w->cfg->totp_key_set) {
+		log_warn("%s: holds [oidc]/[totp] secrets: give the worker a "
+		    "config of its own without them", path);
+		return 2;
+	}
+	if (stageuser_init(w->cfg->stage_user, err, sizeof(err)) == -1) {
+		log_warn("%s: %s", path, err);
+		return 2;
+	}
 	for (i = 0; i < STAGE__COUNT; i++)
 		if (w->cfg->stages[i].argv == NULL &&
 		    w->cfg->stages[i].kind == CFG_KIND_COMMAND)
@@ -302,16 +313,14 @@ main(int argc, char *argv[])
 		usage();
 
 	/*
-	 * Least privilege: the worker needs no privilege of its own, and every
-	 * stage command inherits its user, so a root worker would make every
-	 * deploy script root. Dropping to a user would need the name in the
-	 * config and a root-owned config to trust it; refusing is simpler and
-	 * leaves the choice of account to the operator (systemd User=,
-	 * runuser -u spiderpig).
+	 * Least privilege: a root worker would make every deploy script root.
+	 * The operator starts it as its own user (systemd User=, setpriv),
+	 * with CAP_SETUID/CAP_SETGID/CAP_KILL only to run stage commands as
+	 * [worker] stage_user (stageuser.c).
 	 */
 	if (geteuid() == 0 || getuid() == 0) {
 		log_warn("refusing to run as root: start the worker as an "
-		    "unprivileged user (e.g. runuser -u spiderpig)");
+		    "unprivileged user (e.g. setpriv --reuid=spiderpig-worker)");
 		return 2;
 	}
 	if ((rc = worker_start(&w, path)) != 0)

@@ -19,6 +19,7 @@
 #include "lines.h"
 #include "mask.h"
 #include "run.h"
+#include "stageuser.h"
 #include "util.h"
 
 /* How long output may stay open after the command exited before the
@@ -148,8 +149,9 @@ child_exec_failed(const char *path, int err)
 
 /*
  * Fork and exec argv with stdin from /dev/null and stdout/stderr into the
- * write ends of the pipes, in a new process group, with no other fds open,
- * and a death signal tied to the worker. Returns the pid or -1.
+ * write ends of the pipes, in a new process group, as the stage user
+ * (stageuser.c), with no other fds open, and a death signal tied to the
+ * worker. Returns the pid or -1.
  */
 static pid_t
 spawn(char *const *argv, char *const *env, int devnull, int out, int err)
@@ -161,6 +163,10 @@ spawn(char *const *argv, char *const *env, int devnull, int out, int err)
 		return -1;
 	if (pid == 0) {
 		setpgid(0, 0);
+		/* The stage user first: changing uid clears the death
+		 * signal below. */
+		if (stageuser_enter() == -1)
+			_exit(124);
 		/*
 		 * If the worker dies (kill -9), the command gets SIGTERM: its
 		 * stage is rolled back by the next worker anyway.

@@ -77,6 +77,22 @@ main(void)
 	}
 	cfg_free(c);
 
+	c = load("[database]\nworker = dbname=x\n[worker]\nstage_user = spiderpig-stage\n"
+	    "[stage merge]\ncommand = [\"/bin/true\"]\n", err, sizeof(err));
+	ok(c != NULL && c->stage_user != NULL &&
+	    strcmp(c->stage_user, "spiderpig-stage") == 0 &&
+	    c->oidc_client_secret == NULL && !c->totp_key_set,
+	    "a worker's config: stage_user, stages, no [oidc]/[totp] secrets");
+	cfg_free(c);
+	c = load("[fcgi]\nsocket = /r/fcgi.sock\nauth_socket = /r/auth.sock\n"
+	    "threads = 64\nauth_threads = 8\nkept_connections = 48\n", err, sizeof(err));
+	ok(c != NULL && c->fcgi_auth_socket != NULL && c->fcgi_auth_threads == 8 &&
+	    c->fcgi_kept_connections == 48, "the auth socket, its threads, nginx's kept connections");
+	cfg_free(c);
+	refused("[fcgi]\nthreads = 48\nkept_connections = 48\n",
+	    "must be more than kept_connections", "no more threads than kept connections");
+	refused("[worker]\nstage_user = ../root\n", ":2:", "a stage_user that is not a user name");
+
 	refused("[database]\nwbe = x\n", ":2: unknown key [database] wbe", "a misspelt key names file:line");
 	refused("[nonsense]\na = b\n", "unknown key [nonsense] a", "an unknown section");
 	refused("[fcgi]\nthreads = 0\n", ":2:", "threads below 1");

@@ -10,12 +10,16 @@ package SP::Stack;
 #   new(nginx_conf => 'location ... { root @DIR@; }') lines added to the TLS
 #       server (nginx.d/test.conf; @DIR@ becomes the stack's folder)
 #   worker => {env => [...], mask => [...]} add to the template's env/mask
+#       (@DIR@ in a worker value becomes the stack's folder)
 #   oidc => 1: browser login through the bundled provider (idp/provider.js,
 #       started by tools/stack on a free port); oidc => {issuer => URL,
 #       client_secret => S} another provider (t/badidp). Either way the
 #       site is https://127.0.0.1:PORT (SPIDERPIG_HOST) and the [oidc] and
 #       [totp] sections are live; without oidc the [oidc] section is removed
 #       (the login pages answer 503). $s->oidc_issuer, $s->oidc_secret.
+#   $s->worker_ini_path (worker.ini: the stages and [worker]; ini_path is
+#       the app's spiderpig.ini), workers started through `tools/stack
+#       exec-worker` (user spiderpig-worker; stages run as spiderpig-stage),
 #   $s->http_url, $s->port('https'|'http'|'demo_test'|...|'pg'),
 #   $s->conninfo([user]), $s->dbh, $s->token(user[, label]), $s->repo,
 #   $s->stack(CMD, ARGS) (tools/stack CMD DIR ARGS), $s->worker_pids,
@@ -59,7 +63,6 @@ use Time::HiRes qw(sleep time);
 
 my $REPO = abs_path(dirname(__FILE__) . '/../../..');
 my $CACHE = '/tmp/spiderpig-test-cache';
-my $APP_USER = 'spiderpig';
 my @STAGES = qw(merge sync_test smoke_test sync_canary canary_check sync_production);
 my %LIVE;    # refaddr => object, for the END block
 
@@ -110,7 +113,7 @@ sub new {
         $self->_override_ini;
         if (defined $opt{nginx_conf}) {
             (my $conf = $opt{nginx_conf}) =~ s/\@DIR\@/$self->{dir}/g;
-            $self->_write_as_app("$self->{dir}/nginx.d/test.conf", $conf);
+            _write_keep("$self->{dir}/nginx.d/test.conf", $conf);
         }
         if ($oidc && !ref $oidc) {
             $self->{oidc_issuer} = "http://127.0.0.1:$ports[5]";
@@ -119,6 +122,10 @@ sub new {
             $self->{oidc_issuer} = $oidc->{issuer};
         }
         $self->start_postgres;
+        # The bundled provider's root account (sub "root") is the bootstrap
+        # admin, bound the way an operator binds theirs (sql/008).
+        $self->sql(q{select spiderpig.bind_identity('root', 'root', $1, 'root')},
+            $self->{oidc_issuer}) if $oidc && !ref $oidc;
         $self->_apply_settings($opt{settings}) if $opt{settings};
         if ($opt{nginx} // 1) {
             $self->stack('start', 'fcgi', 'nginx');
@@ -172,6 +179,7 @@ sub oidc_secret {
     return $v;
 }
 sub ini_path { "$_[0]{dir}/spiderpig.ini" }
+sub worker_ini_path { "$_[0]{dir}/worker.ini" }
 sub base_url { "https://127.0.0.1:$_[0]{port}{https}" }
 sub http_url { "http://127.0.0.1:$_[0]{port}{http}" }
 sub port     { $_[0]{port}{ $_[1] } }
@@ -179,7 +187,7 @@ sub repo     { $REPO }
 sub log_path { "$_[0]{dir}/log/$_[1].log" }
 sub conninfo {
     my ($self, $user) = @_;
-    "host=$self->{dir}/run port=$self->{port}{pg} dbname=spiderpig user=" . ($user // 'postgres');
+    "host=$self->{dir}/run/pg port=$self->{port}{pg} dbname=spiderpig user=" . ($user // 'postgres');
 }
 
 # Run tools/stack CMD DIR ARGS with our ports; die with its output on failure.
@@ -199,24 +207,28 @@ sub stack {
     return $out;
 }
 
-sub _write_as_app {
-    my ($self, $path, $text) = @_;
-    open(my $fh, '>', $path) or die "$path: $!";
+# Replace a file's text, keeping the owner and mode tools/stack gave it
+# (a new file: ours, 0644).
+sub _write_keep {
+    my ($path, $text) = @_;
+    my @st = stat $path;
+    open(my $fh, '>', "$path.tmp") or die "$path.tmp: $!";
     print $fh $text;
-    close $fh or die "$path: $!";
-    _chown_app($path);
+    close $fh or die "$path.tmp: $!";
+    if (@st) {
+        chown $st[4], $st[5], "$path.tmp" if $> == 0;
+        chmod $st[2] & 07777, "$path.tmp";
+    } else {
+        chmod 0644, "$path.tmp";
+    }
+    rename "$path.tmp", $path or die "$path: $!";
 }
 
-sub _chown_app {
-    return unless $> == 0;
-    my (undef, undef, $uid, $gid) = getpwnam($APP_USER) or die "no user $APP_USER";
-    chown $uid, $gid, @_;
-}
-
-# Apply the stages/worker options to the rendered ini: a stage "X" sets its
-# command, "X_rollback" its rollback, "X_timeout" its timeout; worker keys
-# replace the [worker] key of that name, except the repeatable env and mask,
-# whose values (one or an array) are added to the template's.
+# Apply the stages/worker options to the rendered worker.ini and the oidc
+# option to spiderpig.ini: a stage "X" sets its command, "X_rollback" its
+# rollback, "X_timeout" its timeout; worker keys replace the [worker] key of
+# that name, except the repeatable env and mask, whose values (one or an
+# array) are added to the template's.
 sub _override_ini {
     my ($self) = @_;
     my %set;    # section => [ [key, [values]] ... ]
@@ -237,7 +249,8 @@ sub _override_ini {
     my $worker = $self->{opt}{worker} // {};
     for my $k (sort keys %$worker) {
         my $v = $worker->{$k};
-        push @{ $set{worker} }, [ $k, ref $v eq 'ARRAY' ? $v : [$v] ];
+        my @v = map { (my $x = $_) =~ s/\@DIR\@/$self->{dir}/g; $x } ref $v eq 'ARRAY' ? @$v : ($v);
+        push @{ $set{worker} }, [ $k, \@v ];
     }
     # sections => {NAME => {key => value or [values]}}: any other keys, e.g.
     # {gerrit => {url => ...}, 'stage merge' => {kind => 'gerrit-merge'}}.
@@ -254,8 +267,18 @@ sub _override_ini {
             [ client_secret => [ $oidc->{client_secret} ] ];
     }
     my %drop = $oidc ? () : (oidc => 1);
+    my %web = map { $_ => $set{$_} } grep { $_ eq 'oidc' } keys %set;
+    my %worker = map { $_ => $set{$_} } grep { $_ ne 'oidc' } keys %set;
+    _override_file($self->ini_path, \%web, \%drop);
+    _override_file($self->worker_ini_path, \%worker, {});
+}
 
-    my $path = $self->ini_path;
+# Rewrite the ini file path: %$set is section => [[key, [values]] ...]
+# (keys replaced, sections added), %$drop names sections to remove.
+sub _override_file {
+    my ($path, $set, $drop) = @_;
+    my %set = %$set;
+    my %drop = %$drop;
     open(my $in, '<', $path) or die "$path: $!";
     my @lines = <$in>;
     close $in;
@@ -287,7 +310,7 @@ sub _override_ini {
         $section = $s;
         $flush->();
     }
-    $self->_write_as_app($path, join('', @out));
+    _write_keep($path, join('', @out));
 }
 
 sub _apply_settings {
@@ -308,7 +331,7 @@ sub dbh {
     my $dbh = $self->{dbh};
     return $dbh if $dbh && $dbh->ping;
     $self->{dbh_pid} = $$;
-    $self->{dbh} = DBI->connect("dbi:Pg:dbname=spiderpig;host=$self->{dir}/run;port=$self->{port}{pg}",
+    $self->{dbh} = DBI->connect("dbi:Pg:dbname=spiderpig;host=$self->{dir}/run/pg;port=$self->{port}{pg}",
         'postgres', '', { RaiseError => 1, PrintError => 0, AutoCommit => 1, pg_enable_utf8 => 1,
             AutoInactiveDestroy => 1 })
         or die "connect: $DBI::errstr";
@@ -418,30 +441,26 @@ sub wait_state {
 
 # --- workers ----------------------------------------------------------------
 
-# Start one more worker as the app user; returns its pid. Its log is
-# log/worker-N.log and its pid file run/worker-N.pid (tools/stack stop uses it).
+# Start one more worker the way tools/stack does (its user, its
+# capabilities, worker.ini: `tools/stack exec-worker`, which execs, so the
+# pid is the worker's); returns its pid. Its log is log/worker-N.log and its
+# pid file run/worker-N.pid (tools/stack stop uses it).
 sub start_worker {
     my ($self) = @_;
     my $bin = "$REPO/build/spiderpig-worker";
     die "$bin is missing: run make build\n" unless -x $bin;
     my $n = ++$self->{nworker};
     my $log = "$self->{dir}/log/worker-$n.log";
-    my @ids = $> == 0 ? (getpwnam($APP_USER))[2, 3] : ();
     my $pid = fork // die "fork: $!";
     if (!$pid) {
         open(STDIN, '<', '/dev/null');
         open(STDOUT, '>>', $log) or POSIX::_exit(127);
         open(STDERR, '>&', \*STDOUT);
-        if (@ids) {
-            POSIX::setgid($ids[1]);
-            $) = "$ids[1] $ids[1]";
-            POSIX::setuid($ids[0]) or POSIX::_exit(126);
-        }
-        $ENV{HOME} = $self->{dir};
-        exec($bin, '-c', $self->ini_path) or POSIX::_exit(127);
+        chmod 0640, $log;
+        exec("$REPO/tools/stack", 'exec-worker', $self->{dir}) or POSIX::_exit(127);
     }
     $self->{workers}{$pid} = $n;
-    $self->_write_as_app("$self->{dir}/run/worker-$n.pid", "$pid\n");
+    _write_keep("$self->{dir}/run/worker-$n.pid", "$pid\n");
     return $pid;
 }
 
