@@ -32,6 +32,11 @@ sub open_prompt {
 }
 sub answer { $s->sql('select spiderpig.answer($1,$2,$3,$4)', 'alice', $_[0], open_prompt($_[0], $_[1])->{id}, $_[2]) }
 sub log_of { join "\n", map { $_->{line} } @{ $s->sql('select line from spiderpig.log_lines where deployment_id=$1 order by seq', $_[0]) } }
+# The log, once it has a line matching re (lines are stored in batches).
+sub log_with {
+    my ($id, $re) = @_;
+    $s->wait_for(sub { my $l = log_of($id); $l =~ $re ? $l : undef }, 10, "$re in the log of $id");
+}
 sub deploy {
     my $id = $s->sql(q{select id from spiderpig.enqueue('alice', $1)}, [@_])->[0]{id};
     answer($id, 'ready', 'yes');
@@ -54,7 +59,7 @@ is(git('show HEAD~1:two.txt'), 'v2', 'change 2: its newest patchset (2)');
 is(git('show HEAD:five.txt'), 'one', 'change 5 pinned to patchset 1');
 like(git('log -1 --format=%b HEAD'), qr/cherry picked from commit [0-9a-f]{40}/, 'cherry-picked with -x');
 is(git('rev-parse --abbrev-ref HEAD'), 'deploy', 'on branch deploy');
-my $log = log_of($id);
+my $log = log_with($id, qr/cherry-picked 3 changes/);
 like($log, qr{change 2: refs/changes/02/2/2}, 'the log names each ref');
 like($log, qr{change 5: refs/changes/05/5/1}, 'the pinned one too');
 like($log, qr/cherry-picked 3 changes onto deploy/, 'and what the stage did');
@@ -65,7 +70,7 @@ $id = deploy('3', '4');
 $s->wait_state($id, 'awaiting_failure', 60);
 my $d = $s->sql('select failure_detail from spiderpig.deployments where id=$1', $id)->[0];
 like($d->{failure_detail}, qr{^change 4 \(refs/changes/04/4/1\) does not apply on deploy$}, 'a conflict fails the stage, naming the change');
-like(log_of($id), qr/does not apply on deploy; aborting the cherry-pick/, 'the log says so');
+like(log_with($id, qr/aborting/), qr/does not apply on deploy; aborting the cherry-pick/, 'the log says so');
 is(git('status --porcelain'), '', 'the aborted pick left the work tree clean');
 is(git('log --format=%s', "$head1..HEAD"), 'Name the release three', 'change 3 is picked, 4 is not');
 answer($id, 'failure', 'exit');

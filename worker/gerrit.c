@@ -6,40 +6,15 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
 #include "gerrit.h"
+#include "httpc.h"
 
 #define GERRIT_PASSWORD_MAX	512
-
-/* The answer being received; refuses to grow past GERRIT_BODY_MAX. */
-struct gerrit_sink {
-	char	*buf;
-	size_t	 len;
-};
 
 int
 gerrit_init(void)
 {
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
-}
-
-static size_t
-gerrit_write(char *ptr, size_t size, size_t nmemb, void *arg)
-{
-	struct gerrit_sink	*s = arg;
-	size_t			 n = size * nmemb;
-	char			*nbuf;
-
-	if (n > GERRIT_BODY_MAX - s->len)
-		return 0;		/* too big: abort the transfer */
-	if ((nbuf = realloc(s->buf, s->len + n + 1)) == NULL)
-		return 0;
-	s->buf = nbuf;
-	memcpy(s->buf + s->len, ptr, n);
-	s->len += n;
-	s->buf[s->len] = '\0';
-	return n;
+	return httpc_init();
 }
 
 /*
@@ -73,26 +48,24 @@ gerrit_password(const char *path, char *pw, size_t pwsz, char *err,
 
 /*
  * One request to [gerrit] url + path (path starts with "/changes/"): GET,
- * or POST of the JSON body post. Authenticated requests go to the /a/
- * prefix with HTTP basic auth. On success returns the HTTP status and the
- * answer in *body (free()); -1 with err on a transport error.
+ * or POST of the JSON body post, through lib/httpc. Authenticated requests
+ * go to the /a/ prefix with HTTP basic auth. On success returns the HTTP
+ * status and the answer in *body (free()); -1 with err on a transport
+ * error.
  */
 static int
 gerrit_http(const struct cfg *cfg, const char *path, const char *post,
     char **body, size_t *len, char *err, size_t errsz)
 {
-	struct gerrit_sink	 sink = { NULL, 0 };
-	struct curl_slist	*h = NULL, *h2;
-	char			 cerr[CURL_ERROR_SIZE] = "", *url = NULL;
+	struct httpc_response	 r;
+	char			 why[256], *url = NULL;
 	char			 pw[GERRIT_PASSWORD_MAX];
-	int			 auth = cfg->gerrit_user != NULL;
-	long			 status = -1;
-	CURLcode		 cc;
-	CURL			*c = NULL;
+	int			 auth = cfg->gerrit_user != NULL, status = -1;
 
 	*body = NULL;
 	*len = 0;
 	pw[0] = '\0';
+	memset(&r, 0, sizeof(r));
 	if (asprintf(&url, "%s%s%s", cfg->gerrit_url, auth ? "/a" : "",
 	    path) == -1) {
 		url = NULL;
@@ -102,73 +75,22 @@ gerrit_http(const struct cfg *cfg, const char *path, const char *post,
 	if (auth && gerrit_password(cfg->gerrit_password_file, pw, sizeof(pw),
 	    err, errsz) == -1)
 		goto out;
-	if ((h = curl_slist_append(NULL, "Accept: application/json")) == NULL)
-		goto oom;
-	if (post != NULL) {
-		if ((h2 = curl_slist_append(h, "Content-Type: application/json; "
-		    "charset=UTF-8")) == NULL)
-			goto oom;
-		h = h2;
-	}
-	if ((c = curl_easy_init()) == NULL)
-		goto oom;
-	if (curl_easy_setopt(c, CURLOPT_URL, url) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR,
-	    cfg->gerrit_allow_http_loopback ? "http,https" : "https") !=
-	    CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)GERRIT_TIMEOUT_S) !=
-	    CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_USERAGENT, "spiderpig-worker") !=
-	    CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, gerrit_write) !=
-	    CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr) != CURLE_OK ||
-	    (auth && (curl_easy_setopt(c, CURLOPT_HTTPAUTH,
-	    (long)CURLAUTH_BASIC) != CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_USERNAME, cfg->gerrit_user) !=
-	    CURLE_OK ||
-	    curl_easy_setopt(c, CURLOPT_PASSWORD, pw) != CURLE_OK)) ||
-	    (post != NULL &&
-	    curl_easy_setopt(c, CURLOPT_POSTFIELDS, post) != CURLE_OK)) {
-		snprintf(err, errsz, "curl_easy_setopt failed");
+	if ((status = httpc_json(url, cfg->gerrit_allow_http_loopback ?
+	    HTTPC_ALLOW_LOOPBACK_HTTP : 0, auth ? cfg->gerrit_user : NULL,
+	    auth ? pw : NULL, post, GERRIT_BODY_MAX, GERRIT_TIMEOUT_S, &r, why,
+	    sizeof(why))) == -1) {
+		snprintf(err, errsz, "%s %s: %s", post ? "POST" : "GET", path,
+		    why);
 		goto out;
 	}
-	if ((cc = curl_easy_perform(c)) != CURLE_OK) {
-		snprintf(err, errsz, "%s %s: %s%s%s", post ? "POST" : "GET", path,
-		    cc == CURLE_WRITE_ERROR ? "answer larger than 1 MiB" :
-		    curl_easy_strerror(cc), cerr[0] ? ": " : "", cerr);
-		goto out;
-	}
-	if (curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status) != CURLE_OK ||
-	    status < 100 || status > 599) {
-		snprintf(err, errsz, "%s %s: no HTTP status", post ? "POST" :
-		    "GET", path);
-		status = -1;
-		goto out;
-	}
-	if (sink.buf == NULL && (sink.buf = calloc(1, 1)) == NULL) {
-		status = -1;
-		goto out;
-	}
-	*body = sink.buf;
-	*len = sink.len;
-	sink.buf = NULL;
-	goto out;
-oom:
-	snprintf(err, errsz, "out of memory");
+	*body = r.body;
+	*len = r.len;
+	r.body = NULL;
 out:
 	explicit_bzero(pw, sizeof(pw));
-	free(sink.buf);
+	httpc_response_free(&r);
 	free(url);
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
-	return (int)status;
+	return status;
 }
 
 /* gerrit_http, where anything but 200 is an error naming the status. */

@@ -1,7 +1,5 @@
-/* gerrit.h: the worker's Gerrit REST client ([gerrit] in the config).
- * Uses libcurl directly: lib/ has no shared HTTP client on main yet (the
- * one in lib/oidc.c is private to it); when one lands, gerrit_http()
- * becomes a call to it. */
+/* gerrit.h: the worker's Gerrit REST client ([gerrit] in the config), on
+ * top of lib/httpc (the one HTTP client). */
 #ifndef SPIDERPIG_GERRIT_H
 #define SPIDERPIG_GERRIT_H
 
@@ -13,7 +11,8 @@
 /* Seconds one request may take (well under any lease). */
 #define GERRIT_TIMEOUT_S	10
 
-/* Call once at startup, before anything else uses libcurl. 0 or -1. */
+/* Call once at startup, before anything else uses libcurl (httpc_init).
+ * 0 or -1. */
 int	 gerrit_init(void);
 
 /*

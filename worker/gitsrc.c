@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "gitsrc.h"
+#include "stageuser.h"
 #include "util.h"
 #include "worker.h"
 
@@ -48,9 +49,10 @@ gitsrc_newest_patchset(const char *ls, long long change)
 }
 
 /*
- * Run argv (git ls-remote) with its stdout captured into out (NUL
- * terminated, at most outsz - 1 bytes), stderr and stdin on /dev/null,
- * for at most GITSRC_LS_TIMEOUT_MS. Returns 0 when it exited 0, else -1.
+ * Run argv (git ls-remote) as the stage user with its stdout captured
+ * into out (NUL terminated, at most outsz - 1 bytes), stderr and stdin on
+ * /dev/null, for at most GITSRC_LS_TIMEOUT_MS. Returns 0 when it exited 0,
+ * else -1.
  */
 static int
 gitsrc_capture(char *const *argv, char *out, size_t outsz)
@@ -79,6 +81,10 @@ gitsrc_capture(char *const *argv, char *out, size_t outsz)
 	}
 	if (pid == 0) {
 		setpgid(0, 0);
+		/* As the stage user, like every git command of the stage: the
+		 * repositories are its own. */
+		if (stageuser_enter() == -1)
+			_exit(125);
 		if (dup2(devnull, 0) == -1 || dup2(fds[1], 1) == -1 ||
 		    dup2(devnull, 2) == -1)
 			_exit(126);
