@@ -481,6 +481,25 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = spiderpig, pg_temp AS $$
 	WHERE c.deployment_id = changes_json.deployment
 $$;
 
+-- GET /api/v1/deployments/{id}: as in 006, with the changes (changes_json)
+-- and the last failure (failed_stage, failure_detail).
+CREATE OR REPLACE FUNCTION deployment_get(deployment bigint) RETURNS json
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = spiderpig, pg_temp AS $$
+	SELECT (deployment_json(d)::jsonb || jsonb_build_object(
+	    'touched_stages', d.touched_stages,
+	    'prompt', prompt_json(d.id),
+	    'stages', stages_json(d.id),
+	    'changes', changes_json(d.id),
+	    'failed_stage', stage_of(d.failed_state),
+	    'failure_detail', d.failure_detail,
+	    'events', (SELECT coalesce(json_agg(json_build_object('id', e.id,
+		'at', e.at, 'actor', e.actor, 'action', e.action,
+		'details', e.details) ORDER BY e.id), '[]')
+		FROM (SELECT * FROM events e WHERE e.deployment_id = d.id
+		ORDER BY e.id LIMIT 1000) e)))::json
+	FROM deployments d WHERE d.id = deployment_get.deployment
+$$;
+
 -- Privileges -------------------------------------------------------------------
 
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA spiderpig FROM PUBLIC;

@@ -44,6 +44,9 @@ is_deeply([ map { [ @$_{qw(change patchset project branch subject owner status v
       [678, 1, 'demo/app', 'main', 'Tune the cache', 'Alice Author', 'NEW', 1] ],
     'with what Gerrit said');
 
+my $api = decode_json($s->sql('select spiderpig.deployment_get($1)::text as j', $id)->[0]{j});
+is_deeply([ map { $_->{subject} } @{ $api->{changes} } ], ['Fix the login form', 'Tune the cache'],
+    'deployment_get (the API and the deployment page) carries the changes');
 $s->sql('select spiderpig.answer($1,$2,$3,$4)', 'alice', $id, $p->{id}, 'yes');
 $s->wait_state($id, 'awaiting_continue', 40);
 pass('merged, then the test servers and smoke tests ran');

@@ -32,6 +32,9 @@ $s->wait_state($id, 'awaiting_failure', 30);
 my $p = $prompt->('failure');
 my $get = $s->api(GET => "/api/v1/deployments/$id", token => $alice);
 is($get->{json}{state}, 'awaiting_failure', 'GET shows awaiting_failure');
+is($get->{json}{failed_stage}, 'sync_test', 'and the failed stage');
+like($get->{json}{failure_detail} // '', qr/^exit status 1$/, 'and why');
+is_deeply($get->{json}{prompt}{choices}, [qw(retry ignore rollback exit)], 'and the prompt with its choices');
 
 $r = $answer->($alice, $p, 'ignore');
 is($r->{status}, 403, 'a deployer answering ignore: 403');
