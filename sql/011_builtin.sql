@@ -5,6 +5,9 @@
 --    change, read through changes_json();
 --  * a failed stage asks the failure prompt (retry, ignore, roll back,
 --    exit; roll back when nobody answers) instead of rolling back at once.
+-- Redefined here: stage_done, ask, request_rollback, enqueue, patch_change,
+-- deployment_get (each "as before, plus ..."); apply_answer is wrapped, not
+-- replaced (see below).
 -- Never edit once released.
 
 SET LOCAL ROLE spiderpig_owner;
