@@ -57,6 +57,12 @@ test_patches(void)
 	}
 	ok(patch_change("https://host/r/12345/") == 12345, "change of a URL");
 	ok(patch_change("987") == 987, "change of a number");
+	ok(patch_change("https://host/r/c/core/+/12345/2") == 12345,
+	    "change of a URL naming a patchset");
+	ok(patch_change("https://host/r/c/core/+/12345/") == 12345,
+	    "change of a Gerrit URL");
+	ok(patch_change("https://host/c/+/x/+/77") == 77,
+	    "change after the last usable /+/");
 }
 
 /* Validate body; the values stay valid until the next call. */
