@@ -158,22 +158,9 @@ END
 $$;
 
 -- What the dashboard and the admin page read (overview_jsonb, then per
--- deployment of the user's last 20 its prompt and whether it can still be
--- cancelled): each of these ran its own planning at every call, 20 times
--- per page. Same answers as sql/006.
-CREATE OR REPLACE FUNCTION prompt_json(deployment bigint) RETURNS json
-LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan AS $$
-BEGIN
-	RETURN (SELECT json_build_object('id', p.id, 'kind', p.kind,
-	    'question', p.question, 'choices', p.choices,
-	    'default', p.default_answer, 'asked_at', p.asked_at,
-	    'expires_at', p.expires_at)
-	    FROM prompts p
-	    WHERE p.deployment_id = prompt_json.deployment
-	    AND p.answered_at IS NULL);
-END
-$$;
-
+-- deployment of the user's last 20 whether it can still be cancelled):
+-- each of these ran its own planning at every call, 20 times per page.
+-- Same answers as sql/006. (prompt_json stays 010's.)
 CREATE OR REPLACE FUNCTION state_before_pipeline(s text) RETURNS boolean
 LANGUAGE plpgsql STABLE SET plan_cache_mode = force_generic_plan AS $$
 BEGIN
