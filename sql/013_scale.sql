@@ -48,7 +48,7 @@ BEGIN
 	    WHERE k.token_hash = auth_session_ttl.token_hash;
 	RETURN QUERY SELECT a.username, a.role,
 	    extract(epoch FROM least(s.expires_at,
-	        greatest(s.last_seen_at, now()) + s.idle_timeout) - now())
+	        s.last_seen_at + s.idle_timeout) - now())
 	        ::double precision
 	    FROM auth_session(auth_session_ttl.token_hash) a;
 END
