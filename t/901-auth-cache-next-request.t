@@ -71,6 +71,15 @@ my $r = $s->api(POST => '/api/v1/admin/freeze', token => $bob, json => { reason 
 is $r->{status}, 403, 'bob, now a deployer, is refused an admin action at once';
 is $s->sql('select count(*) as n from spiderpig.freezes')->[0]{n}, 0, 'nothing frozen';
 
+# Time runs out without any notification: a cached token is believed no
+# longer than it lives.
+my $dan = $s->user('dan', 'deployer');
+$s->sql(q{update spiderpig.api_tokens set expires_at = now() + interval '2 seconds'
+    where username = 'dan'});
+is warm(token => $dan), 200, "dan's token, 2 seconds from its expiry, works (cached)";
+sleep 3;
+is next_status(token => $dan), 401, 'once expired it is refused, cache or not';
+
 # The queue document: every write is seen by the next read.
 my $carol = $s->user('carol', 'deployer');
 for my $i (1 .. 10) {
