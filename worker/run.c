@@ -34,6 +34,7 @@ enum run_why {
 	WHY_TIMEOUT,
 	WHY_LOST,
 	WHY_KILLED,
+	WHY_LOG,	/* its log cannot be stored */
 };
 
 /* One of the command's output pipes: bytes -> lines -> masked lines ->
@@ -57,6 +58,7 @@ struct run {
 	int64_t			 kill_at;	/* SIGKILL due; 0: none */
 	int			 hard;		/* SIGKILL was sent */
 	enum run_why		 why;
+	uint64_t		 dropped;	/* logw_dropped() at the start */
 	int			 lease_fd;	/* renewal in flight, or -1 */
 	int64_t			 next_lease;
 	struct run_stream	 s[2];
@@ -358,7 +360,11 @@ run_enforce(struct run *r, int64_t now)
 		kill(-r->pid, SIGKILL);
 		return 1;
 	}
-	if (r->why == WHY_NONE && r->sp->sig->terms >= 2) {
+	if (r->why == WHY_NONE && r->sp->log_required &&
+	    logw_dropped(log->logw, NULL, 0) != r->dropped) {
+		logw_say(log, "the log cannot be stored: stopping the command");
+		run_stop(r, WHY_LOG, SIGTERM, RUN_KILL_GRACE_MS, now);
+	} else if (r->why == WHY_NONE && r->sp->sig->terms >= 2) {
 		logw_say(log, "second SIGTERM: killing the command");
 		run_stop(r, WHY_KILLED, SIGKILL, 0, now);
 	} else if (r->why == WHY_NONE && !r->exited && now >= r->deadline) {
@@ -482,11 +488,36 @@ run_close(struct run *r)
 			run_stream_end(&r->s[i]);
 }
 
+/* Step 3b (log_required): once the command ended on its own, wait for its
+ * lines to be stored; a refused batch makes it a WHY_LOG failure. */
+static void
+run_log_check(struct run *r)
+{
+	struct logw	*lw = r->sp->log->logw;
+
+	if (!r->sp->log_required || r->why != WHY_NONE)
+		return;
+	if (logw_flush(lw, RUN_LOG_FLUSH_MS) == -1)
+		log_warn("deployment %lld: log lines still queued after %d s; "
+		    "they are kept and retried", (long long)r->sp->log->deployment,
+		    RUN_LOG_FLUSH_MS / 1000);
+	if (logw_dropped(lw, NULL, 0) != r->dropped)
+		r->why = WHY_LOG;
+}
+
 /* Step 4: what the run amounts to, in *ok, detail and the log. */
 static enum run_status
 run_report(const struct run *r, int *ok, char *detail, size_t detailsz)
 {
+	char	 why[256];
+
 	switch (r->why) {
+	case WHY_LOG:
+		(void)logw_dropped(r->sp->log->logw, why, sizeof(why));
+		snprintf(detail, detailsz, "the log could not be stored: %s",
+		    why);
+		logw_say(r->sp->log, "%s", detail);
+		return RUN_DONE;
 	case WHY_TIMEOUT:
 		snprintf(detail, detailsz, "timed out after %d s",
 		    r->sp->timeout_s);
@@ -547,6 +578,7 @@ run_command(const struct run_spec *sp, int *ok, char *detail,
 		logw_say(sp->log, "%s", detail);
 		goto out;
 	}
+	r.dropped = logw_dropped(sp->log->logw, NULL, 0);
 	now = util_now_ms();
 	r.deadline = now + (int64_t)sp->timeout_s * 1000;
 	r.next_lease = now + sp->lease.interval_ms;
@@ -559,6 +591,7 @@ run_command(const struct run_spec *sp, int *ok, char *detail,
 		run_pump(&r, now);
 	}
 	run_close(&r);
+	run_log_check(&r);
 	rs = run_report(&r, ok, detail, detailsz);
 out:
 	run_free(&r);
