@@ -3,7 +3,7 @@
  * timeout. A struct run holds one command in flight; run_command() walks it
  * through its steps: open (spawn), pump (read output, renew the lease,
  * enforce the timeout) until the command and its output are done, close
- * (wait), report. */
+ * (wait), report, and for a stage the log check (its lines stored). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -488,10 +488,21 @@ run_close(struct run *r)
 			run_stream_end(&r->s[i]);
 }
 
-/* Step 3b (log_required): once the command ended on its own, wait for its
- * lines to be stored; a refused batch makes it a WHY_LOG failure. */
+/* The refusal that made the log fail, in detail and the log. */
 static void
-run_log_check(struct run *r)
+run_log_failed(const struct run *r, char *detail, size_t detailsz)
+{
+	char	 why[256];
+
+	(void)logw_dropped(r->sp->log->logw, why, sizeof(why));
+	snprintf(detail, detailsz, "the log could not be stored: %s", why);
+	logw_say(r->sp->log, "%s", detail);
+}
+
+/* Step 5 (log_required): a command that ended on its own counts only once
+ * its lines, the report's included, are stored; a refused batch fails it. */
+static void
+run_log_check(const struct run *r, int *ok, char *detail, size_t detailsz)
 {
 	struct logw	*lw = r->sp->log->logw;
 
@@ -501,22 +512,19 @@ run_log_check(struct run *r)
 		log_warn("deployment %lld: log lines still queued after %d s; "
 		    "they are kept and retried", (long long)r->sp->log->deployment,
 		    RUN_LOG_FLUSH_MS / 1000);
-	if (logw_dropped(lw, NULL, 0) != r->dropped)
-		r->why = WHY_LOG;
+	if (logw_dropped(lw, NULL, 0) != r->dropped) {
+		*ok = 0;
+		run_log_failed(r, detail, detailsz);
+	}
 }
 
 /* Step 4: what the run amounts to, in *ok, detail and the log. */
 static enum run_status
 run_report(const struct run *r, int *ok, char *detail, size_t detailsz)
 {
-	char	 why[256];
-
 	switch (r->why) {
 	case WHY_LOG:
-		(void)logw_dropped(r->sp->log->logw, why, sizeof(why));
-		snprintf(detail, detailsz, "the log could not be stored: %s",
-		    why);
-		logw_say(r->sp->log, "%s", detail);
+		run_log_failed(r, detail, detailsz);
 		return RUN_DONE;
 	case WHY_TIMEOUT:
 		snprintf(detail, detailsz, "timed out after %d s",
@@ -591,8 +599,8 @@ run_command(const struct run_spec *sp, int *ok, char *detail,
 		run_pump(&r, now);
 	}
 	run_close(&r);
-	run_log_check(&r);
 	rs = run_report(&r, ok, detail, detailsz);
+	run_log_check(&r, ok, detail, detailsz);
 out:
 	run_free(&r);
 	return rs;
