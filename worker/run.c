@@ -38,13 +38,18 @@ enum run_why {
 };
 
 /* One of the command's output pipes: bytes -> lines -> masked lines ->
- * the log. */
+ * the log. A line longer than LINES_MAX is stored in pieces; the split_*
+ * fields follow the one being cut, for the marker after its last piece. */
 struct run_stream {
 	int			 fd;
 	enum logw_stream	 stream;
 	struct lines		 lines;
 	struct mask_stream	*ms;
 	struct logw_sink	*sink;
+	size_t			 split_pieces;
+	uint64_t		 split_bytes;
+	int64_t			 split_first;	/* seq of its first piece */
+	int64_t			 last_seq;	/* seq of the last row stored */
 };
 
 /* One command in flight. Times are util_now_ms() values. */
@@ -234,15 +239,36 @@ run_store(void *arg, const char *line, size_t len, int sensitive)
 
 	logw_put(log->logw, log->deployment, ++log->seq, logw_now_usec(),
 	    s->stream, sensitive, line, len);
+	if (s->split_pieces > 0 && s->split_first == 0)
+		s->split_first = log->seq;
+	s->last_seq = log->seq;
 }
 
-/* A line (or piece) of a stream goes through the stream's mask. */
+/*
+ * A line (or piece) of a stream goes through the stream's mask. After the
+ * last piece of a line that was cut, a system line says so: nothing tells
+ * the rows of a cut line apart from lines otherwise.
+ */
 static void
 run_emit(void *arg, const char *line, size_t len, int more)
 {
+	static const char *names[] = { "stdout", "stderr", "system" };
 	struct run_stream	*s = arg;
 
+	if (more || s->split_pieces > 0) {
+		s->split_pieces++;
+		s->split_bytes += len;
+	}
 	mask_stream_put(s->ms, line, len, more, run_store, s);
+	if (more || s->split_pieces == 0)
+		return;
+	logw_say(s->sink, "the %s line above was %llu bytes: stored in %zu "
+	    "pieces (seq %lld-%lld)", names[s->stream],
+	    (unsigned long long)s->split_bytes, s->split_pieces,
+	    (long long)s->split_first, (long long)s->last_seq);
+	s->split_pieces = 0;
+	s->split_bytes = 0;
+	s->split_first = 0;
 }
 
 /* End of a stream: its unterminated last line, and a piece the mask still
