@@ -201,6 +201,24 @@ cfg_origin(const char *url)
 	return o;
 }
 
+/* The [stream] keys; 1 to go on, 0 for an error, -1 for an unknown key. */
+static int
+cfg_stream(struct cfg *c, const char *name, const char *value)
+{
+	if (strcmp(name, "socket") == 0)
+		return cfg_str(&c->stream_socket, value) == 0;
+	if (strcmp(name, "origin") == 0) {
+		free(c->stream_origin);
+		return (c->stream_origin = cfg_origin(value)) != NULL;
+	}
+	if (strcmp(name, "buffer_cap") == 0)
+		return cfg_int(value, 4096, 64 << 20,
+		    &c->stream_buffer_cap) == 0;
+	if (strcmp(name, "ping_interval") == 0)
+		return cfg_int(value, 1, 3600, &c->stream_ping_interval) == 0;
+	return -1;
+}
+
 /* After parsing: [oidc] complete and consistent, with a [totp] key. */
 static int
 cfg_check_oidc(struct cfg *c, char *err, size_t errsz)
@@ -259,6 +277,8 @@ cfg_handler(void *user, const char *section, const char *name,
 			return cfg_str(&c->db_web, value) == 0;
 		if (strcmp(name, "worker") == 0)
 			return cfg_str(&c->db_worker, value) == 0;
+		if (strcmp(name, "stream") == 0)
+			return cfg_str(&c->db_stream, value) == 0;
 	} else if (strcmp(section, "fcgi") == 0) {
 		if (strcmp(name, "socket") == 0)
 			return cfg_str(&c->fcgi_socket, value) == 0;
@@ -288,6 +308,15 @@ cfg_handler(void *user, const char *section, const char *name,
 				return 0;
 			return (c->masks[c->nmasks++] = strdup(value)) != NULL;
 		}
+		if (strcmp(name, "mode") == 0) {
+			if (strcmp(value, "builtin") == 0)
+				c->mode = CFG_MODE_BUILTIN;
+			else if (strcmp(value, "scap") == 0)
+				c->mode = CFG_MODE_SCAP;
+			else
+				return 0;
+			return 1;
+		}
 		if (strcmp(name, "stage_user") == 0) {
 			/* A user name as useradd takes it; empty: unset. */
 			if (value[0] == '\0') {
@@ -307,6 +336,9 @@ cfg_handler(void *user, const char *section, const char *name,
 				return 0;
 			return (c->env[c->nenv++] = strdup(value)) != NULL;
 		}
+	} else if (strcmp(section, "stream") == 0) {
+		if ((st = cfg_stream(c, name, value)) != -1)
+			return st;
 	} else if (strcmp(section, "oidc") == 0) {
 		if ((st = cfg_oidc(c, name, value)) != -1)
 			return st;
@@ -322,6 +354,15 @@ cfg_handler(void *user, const char *section, const char *name,
 		}
 		if (strcmp(name, "issuer") == 0)
 			return cfg_str(&c->totp_issuer, value) == 0;
+	} else if (strcmp(section, "scap") == 0) {
+		if (strcmp(name, "command") == 0) {
+			cfg_argv_free(c->scap_argv);
+			return (c->scap_argv = cfg_argv_parse(value)) != NULL;
+		}
+		if (strcmp(name, "timeout") == 0)
+			return cfg_int(value, 1, 7 * 86400, &c->scap_timeout) == 0;
+		if (strcmp(name, "grace") == 0)
+			return cfg_int(value, 1, 3600, &c->scap_grace) == 0;
 	} else if (strncmp(section, "stage ", 6) == 0 &&
 	    (st = cfg_stage_from_name(section + 6)) != -1) {
 		struct cfg_command *cmd = &c->stages[st];
@@ -361,8 +402,12 @@ cfg_load(const char *path, char *err, size_t errsz)
 	c->lease = 10;
 	c->log_batch_lines = 5000;
 	c->log_flush_ms = 100;
+	c->stream_buffer_cap = 256 * 1024;
+	c->stream_ping_interval = 30;
 	for (i = 0; i < STAGE__COUNT; i++)
 		c->stages[i].timeout = 600;
+	c->scap_timeout = 6 * 3600;
+	c->scap_grace = 5;
 
 	memset(&p, 0, sizeof(p));
 	p.cfg = c;
@@ -386,6 +431,17 @@ cfg_load(const char *path, char *err, size_t errsz)
 	if (c->heartbeat_interval * 2 > c->lease) {
 		snprintf(err, errsz, "%s: [worker] lease must be at least twice "
 		    "heartbeat_interval", path);
+		goto fail;
+	}
+	if (c->mode == CFG_MODE_SCAP && c->scap_argv == NULL) {
+		snprintf(err, errsz, "%s: [worker] mode = scap needs [scap] "
+		    "command", path);
+		goto fail;
+	}
+	/* The lease is not renewed between SIGINT and SIGKILL. */
+	if (c->mode == CFG_MODE_SCAP && c->scap_grace >= c->lease) {
+		snprintf(err, errsz, "%s: [scap] grace must be shorter than "
+		    "[worker] lease", path);
 		goto fail;
 	}
 	if (c->fcgi_kept_connections > 0 &&
@@ -415,6 +471,9 @@ cfg_free(struct cfg *c)
 		return;
 	free(c->db_web);
 	free(c->db_worker);
+	free(c->db_stream);
+	free(c->stream_socket);
+	free(c->stream_origin);
 	free(c->fcgi_socket);
 	free(c->fcgi_auth_socket);
 	free(c->stage_user);
@@ -426,6 +485,7 @@ cfg_free(struct cfg *c)
 		cfg_argv_free(c->stages[i].argv);
 		cfg_argv_free(c->stages[i].rollback);
 	}
+	cfg_argv_free(c->scap_argv);
 	free(c->oidc_issuer);
 	free(c->oidc_client_id);
 	free(c->oidc_client_secret);

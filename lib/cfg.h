@@ -13,6 +13,12 @@
 /* enum cfg_stage (STAGE_MERGE ... STAGE__COUNT) comes from lib/vocab.def. */
 #include "vocab.h"
 
+/* [worker] mode: the worker runs the stage table, or one scap command. */
+enum cfg_mode {
+	CFG_MODE_BUILTIN,
+	CFG_MODE_SCAP,
+};
+
 /* One stage: argv arrays are NULL-terminated; rollback may be NULL. */
 struct cfg_command {
 	char   **argv;
@@ -23,6 +29,7 @@ struct cfg_command {
 struct cfg {
 	char    *db_web;		/* conninfo for the FastCGI app */
 	char    *db_worker;		/* conninfo for the worker */
+	char    *db_stream;		/* conninfo for the stream daemon */
 
 	char    *fcgi_socket;
 	int      fcgi_threads;
@@ -46,6 +53,19 @@ struct cfg {
 	char    *stage_user;		/* run stage commands as; NULL: ours */
 
 	struct cfg_command stages[STAGE__COUNT];
+
+	/* [worker] mode and [scap]: one command for the whole deployment
+	 * (the patches appended to scap_argv), speaking SPIDERPIG_IO. */
+	enum cfg_mode mode;
+	char   **scap_argv;
+	int      scap_timeout;		/* seconds, the whole run */
+	int      scap_grace;		/* seconds from SIGINT to SIGKILL */
+
+	/* [stream]: the WebSocket daemon (stream/). */
+	char    *stream_socket;		/* unix socket nginx proxies to */
+	char    *stream_origin;		/* the one Origin allowed, normalised */
+	int      stream_buffer_cap;	/* bytes waiting per client, then close */
+	int      stream_ping_interval;	/* seconds idle before a PING */
 
 	/* [oidc]: browser login; oidc_issuer NULL = login not configured. */
 	char    *oidc_issuer;

@@ -49,7 +49,8 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 	    ('prompt', 'ready', 1, NULL, NULL, 'awaiting_ready', NULL, 'Ready to deploy?'),
 	    ('prompt', 'continue', 2, NULL, NULL, 'awaiting_continue', NULL, 'Continue to the canaries?'),
 	    ('prompt', 'finish', 3, NULL, NULL, 'awaiting_finish', NULL, 'Finish the deployment?'),
-	    ('prompt', 'ack', 4, NULL, NULL, 'awaiting_ack', NULL, 'Acknowledge the rollback')
+	    ('prompt', 'ack', 4, NULL, NULL, 'awaiting_ack', NULL, 'Acknowledge the rollback'),
+	    ('prompt', 'scap', 5, NULL, NULL, 'merging', NULL, 'A question from scap')
 $$;
 
 -- Every deployment state.
@@ -160,7 +161,7 @@ $$;
 -- Prompt kinds.
 CREATE OR REPLACE FUNCTION prompt_kind_known(k text) RETURNS boolean
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-	SELECT k IN ('ready', 'continue', 'finish', 'ack')
+	SELECT k IN ('ready', 'continue', 'finish', 'ack', 'scap')
 $$;
 
 -- The stages rolled back with a deployment, in pipeline order.

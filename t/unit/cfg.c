@@ -77,6 +77,23 @@ main(void)
 	}
 	cfg_free(c);
 
+	c = load("[database]\nstream = dbname=x user=spiderpig_stream\n"
+	    "[stream]\nsocket = /run/s.sock\norigin = HTTPS://Deploy.Example.org:443/\n"
+	    "buffer_cap = 65536\nping_interval = 10\n", err, sizeof(err));
+	ok(c != NULL && c->db_stream != NULL &&
+	    strcmp(c->stream_socket, "/run/s.sock") == 0, "[stream] loads");
+	ok(c != NULL && strcmp(c->stream_origin, "https://deploy.example.org") == 0,
+	    "the stream origin is kept as browsers send it (lower case, no :443, no path)");
+	ok(c != NULL && c->stream_buffer_cap == 65536 && c->stream_ping_interval == 10,
+	    "buffer_cap and ping_interval");
+	cfg_free(c);
+	c = load("[database]\nweb = dbname=x\n", err, sizeof(err));
+	ok(c != NULL && c->stream_buffer_cap == 262144 && c->stream_ping_interval == 30,
+	    "[stream] defaults: 256 KiB, 30 s");
+	cfg_free(c);
+	refused("[stream]\norigin = deploy.example.org\n", ":2:", "an origin that is not a URL");
+	refused("[stream]\nbuffer_cap = 100\n", ":2:", "a buffer_cap below 4096");
+	refused("[stream]\nping_interval = 0\n", ":2:", "ping_interval 0");
 	c = load("[database]\nworker = dbname=x\n[worker]\nstage_user = spiderpig-stage\n"
 	    "[stage merge]\ncommand = [\"/bin/true\"]\n", err, sizeof(err));
 	ok(c != NULL && c->stage_user != NULL &&
@@ -122,6 +139,28 @@ main(void)
 	ok(c != NULL && strcmp(c->oidc_groups_claim, "groups") == 0 &&
 	    strcmp(c->oidc_username_claim, "preferred_username") == 0, "claim defaults");
 	cfg_free(c);
+
+	c = load("[database]\nweb = dbname=x\n", err, sizeof(err));
+	ok(c != NULL && c->mode == CFG_MODE_BUILTIN && c->scap_argv == NULL &&
+	    c->scap_timeout == 6 * 3600 && c->scap_grace == 5,
+	    "mode builtin by default, with the [scap] defaults");
+	cfg_free(c);
+	c = load("[worker]\nmode = scap\n[scap]\ncommand = [\"/usr/bin/scap\", "
+	    "\"backport\", \"--spiderpig\"]\ntimeout = 7200\ngrace = 3\n", err,
+	    sizeof(err));
+	ok(c != NULL && c->mode == CFG_MODE_SCAP && c->scap_argv != NULL &&
+	    strcmp(c->scap_argv[2], "--spiderpig") == 0 && c->scap_argv[3] == NULL &&
+	    c->scap_timeout == 7200 && c->scap_grace == 3, "[worker] mode = scap "
+	    "and [scap] load");
+	cfg_free(c);
+	refused("[worker]\nmode = scap\n", "[scap] command",
+	    "scap mode without a command is refused");
+	refused("[worker]\nmode = magic\n", ":2:", "an unknown mode is refused");
+	refused("[scap]\ncommand = [\"scap\"]\n", ":2:",
+	    "a relative scap command is refused");
+	refused("[worker]\nmode = scap\nlease = 4\n[scap]\ncommand = "
+	    "[\"/usr/bin/scap\"]\ngrace = 4\n", "grace must be shorter",
+	    "a grace period as long as the lease is refused");
 
 	unlink(path);
 	return tap_done();

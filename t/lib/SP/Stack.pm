@@ -11,6 +11,10 @@ package SP::Stack;
 #       server (nginx.d/test.conf; @DIR@ becomes the stack's folder)
 #   worker => {env => [...], mask => [...]} add to the template's env/mask
 #       (@DIR@ in a worker value becomes the stack's folder)
+#   scap => {command => [argv], timeout => S, grace => S}: the [scap]
+#       section (command as JSON); with worker => {mode => 'scap'}
+#   stream => 1: start the WebSocket daemon (tools/stack start DIR stream);
+#       t/lib/SP/Stream.pm drives clients against it
 #   oidc => 1: browser login through the bundled provider (idp/provider.js,
 #       started by tools/stack on a free port); oidc => {issuer => URL,
 #       client_secret => S} another provider (t/badidp). Either way the
@@ -70,7 +74,7 @@ $SIG{INT} = $SIG{TERM} = sub { exit 130 } unless $SIG{INT};
 
 sub new {
     my ($class, %opt) = @_;
-    my %known = map { $_ => 1 } qw(workers nginx stages worker settings env nginx_conf oidc);
+    my %known = map { $_ => 1 } qw(workers nginx stages worker settings env nginx_conf oidc stream scap);
     for (keys %opt) { croak "SP::Stack: unknown option '$_'" unless $known{$_} }
     my $self = bless {
         opt     => \%opt,
@@ -124,6 +128,8 @@ sub new {
         $self->sql(q{select spiderpig.bind_identity('root', 'root', $1, 'root')},
             $self->{oidc_issuer}) if $oidc && !ref $oidc;
         $self->_apply_settings($opt{settings}) if $opt{settings};
+        # stream => 1: the WebSocket daemon too (before nginx proxies to it).
+        $self->stack('start', 'stream') if $opt{stream};
         if ($opt{nginx} // 1) {
             $self->stack('start', 'fcgi', 'nginx');
             $self->wait_for(sub {
@@ -248,6 +254,11 @@ sub _override_ini {
         my $v = $worker->{$k};
         my @v = map { (my $x = $_) =~ s/\@DIR\@/$self->{dir}/g; $x } ref $v eq 'ARRAY' ? @$v : ($v);
         push @{ $set{worker} }, [ $k, \@v ];
+    }
+    my $scap = $self->{opt}{scap} // {};
+    for my $k (sort keys %$scap) {
+        my $v = $scap->{$k};
+        push @{ $set{scap} }, [ $k, [ ref $v ? $self->{json}->encode($v) : $v ] ];
     }
     my $oidc = $self->{opt}{oidc};
     if (ref $oidc) {
