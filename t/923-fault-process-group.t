@@ -28,6 +28,15 @@ my $s = SP::Stack->new(
 );
 
 # The live processes of process group pgid.
+# The process group of pid (the stage's shell is not its leader: the
+# worker's keeper is).
+sub pgid_of {
+    my ($pid) = @_;
+    open(my $fh, '<', "/proc/$pid/stat") or return undef;
+    my $st = <$fh> // return undef;
+    return $st =~ /^\d+ \(.*\) \S \d+ (\d+) / ? $1 : undef;
+}
+
 sub group {
     my ($pgid) = @_;
     my @pids;
@@ -45,7 +54,8 @@ sub disarm { unlink "$tmp/tree-$_[0]" }
 sub tree_up {
     my ($id, $st) = @_;
     my $f = "$tmp/tree-$id-$st";
-    my $pgid = $s->wait_for(sub { -s $f && `cat $f` =~ /^(\d+)$/ ? $1 : undef }, 30, "the tree of $st");
+    my $pid = $s->wait_for(sub { -s $f && `cat $f` =~ /^(\d+)$/ ? $1 : undef }, 30, "the tree of $st");
+    my $pgid = pgid_of($pid) // die "no process $pid\n";
     my @pids = $s->wait_for(sub { my @p = group($pgid); @p >= 6 ? \@p : undef }, 10,
         "the six processes of $st");
     return ($pgid, @{ $pids[0] });

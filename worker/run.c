@@ -28,6 +28,8 @@
 #define RUN_EXTRA_ENV_MAX	8
 #define RUN_ENV_MAX	(3 + CFG_MAX_ENV + 5 + RUN_EXTRA_ENV_MAX + 1)
 #define RUN_ENV_STORE	8
+/* What the kernel sends the keeper when the worker dies (spawn). */
+#define KEEPER_DEATHSIG	SIGRTMAX
 
 /* Why the command was stopped, if it was. */
 enum run_why {
@@ -165,42 +167,109 @@ child_exec_failed(const char *path, int err)
 }
 
 /*
- * Fork and exec argv with stdin from in (/dev/null, or the read end of the
- * kept stdin pipe) and stdout/stderr into the write ends of the pipes, in a
- * new process group, as the stage user (stageuser.c), with no other fds
- * open, and a death signal tied to the worker. Returns the pid or -1.
+ * The keeper's end: end the way the command did, so the worker's waitpid()
+ * sees its exit status or its signal.
+ */
+static void __attribute__((noreturn))
+keeper_relay(int status)
+{
+	struct sigaction	 sa;
+	sigset_t		 one;
+	int			 sig;
+
+	if (!WIFSIGNALED(status))
+		_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 126);
+	sig = WTERMSIG(status);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_DFL;
+	sigaction(sig, &sa, NULL);
+	sigemptyset(&one);
+	sigaddset(&one, sig);
+	sigprocmask(SIG_UNBLOCK, &one, NULL);
+	kill(getpid(), sig);
+	_exit(128 + sig);
+}
+
+/*
+ * The keeper: the process the worker forks, leader of the command's process
+ * group, already the stage user, every signal blocked. It starts the
+ * command in its group and waits. When the command ends the keeper ends the
+ * same way. When the worker dies (kill -9), the kernel sends it
+ * KEEPER_DEATHSIG and it kills its whole group with SIGKILL: a command that
+ * ignores SIGTERM, and what it forked, cannot outlive the worker and run
+ * on while the next worker rolls the stage back. The worker's own stop
+ * signals stay blocked here (pending) and reach the command; its SIGKILL
+ * ends the keeper too. Only async-signal-safe calls: we are the child of a
+ * threaded process.
+ */
+static void __attribute__((noreturn))
+keeper(char *const *argv, char *const *env, const sigset_t *waitset,
+    pid_t parent)
+{
+	siginfo_t	 si;
+	sigset_t	 none;
+	pid_t		 cmd;
+	int		 status;
+
+	if ((cmd = fork()) == -1)
+		_exit(126);
+	if (cmd == 0) {
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
+		execve(argv[0], argv, env);
+		child_exec_failed(argv[0], errno);
+		_exit(127);
+	}
+	/* Only the command (and what it starts) holds the pipes open. */
+	close(0);
+	close(1);
+	close(2);
+	for (;;) {
+		if (sigwaitinfo(waitset, &si) == KEEPER_DEATHSIG &&
+		    getppid() != parent) {
+			kill(0, SIGKILL);
+			_exit(125);
+		}
+		if (waitpid(cmd, &status, WNOHANG) == cmd)
+			keeper_relay(status);
+	}
+}
+
+/*
+ * Fork the keeper (above) with stdin from in (/dev/null, or the read end
+ * of the kept stdin pipe) and stdout/stderr into the write ends of the
+ * pipes, in a new process group, as the stage user (stageuser.c), with no
+ * other fds open; it runs argv in that group. Returns the keeper's pid
+ * (the group's id) or -1.
  */
 static pid_t
 spawn(char *const *argv, char *const *env, int in, int out, int err)
 {
 	pid_t		pid, parent = getpid();
-	sigset_t	none;
+	sigset_t	all, waitset;
 
 	if ((pid = fork()) == -1)
 		return -1;
 	if (pid == 0) {
 		setpgid(0, 0);
+		sigfillset(&all);
+		sigprocmask(SIG_SETMASK, &all, NULL);
 		/* The stage user first: changing uid clears the death
 		 * signal below. */
 		if (stageuser_enter() == -1)
 			_exit(124);
-		/*
-		 * If the worker dies (kill -9), the command gets SIGTERM: its
-		 * stage is rolled back by the next worker anyway.
-		 */
-		if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 ||
+		if (prctl(PR_SET_PDEATHSIG, KEEPER_DEATHSIG) == -1 ||
 		    getppid() != parent)
 			_exit(125);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);
 		if (dup2(in, 0) == -1 || dup2(out, 1) == -1 ||
 		    dup2(err, 2) == -1)
 			_exit(126);
 		close_range(3, ~0U, 0);
-		execve(argv[0], argv, env);
-		child_exec_failed(argv[0], errno);
-		_exit(127);
+		sigemptyset(&waitset);
+		sigaddset(&waitset, SIGCHLD);
+		sigaddset(&waitset, KEEPER_DEATHSIG);
+		keeper(argv, env, &waitset, parent);
 	}
 	/* Also in the parent, so kill(-pid) works before the child runs. */
 	setpgid(pid, pid);

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Stage command for the fault tests: ignores SIGTERM (its children inherit
 # that), starts a child, a child with a grandchild and a great-grandchild,
-# writes its pid (= the process group) to $FAULT_DIR/tree-ID-STAGE once
+# writes its pid to $FAULT_DIR/tree-ID-STAGE once
 # they run, and waits forever. Only SIGKILL to the whole group ends it.
 # Unless the test armed it ($FAULT_DIR/tree-STAGE exists) it is
 # fault-stage.sh ok instead.
