@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cfg.h"
@@ -28,8 +29,13 @@
 #define RUN_EXTRA_ENV_MAX	8
 #define RUN_ENV_MAX	(3 + CFG_MAX_ENV + 5 + RUN_EXTRA_ENV_MAX + 1)
 #define RUN_ENV_STORE	8
-/* What the kernel sends the keeper when the worker dies (spawn). */
-#define KEEPER_DEATHSIG	SIGRTMAX
+/* What the kernel sends the guard when the worker dies (spawn_guard); how
+ * long it leaves the command alone with its own death signal, then how long
+ * the group has between SIGTERM and SIGKILL: 2 s in all, well below any
+ * lease, so the group is gone before the next worker can roll back. */
+#define GUARD_DEATHSIG	SIGRTMAX
+#define GUARD_WAIT_MS	500
+#define GUARD_GRACE_MS	1500
 
 /* Why the command was stopped, if it was. */
 enum run_why {
@@ -64,6 +70,7 @@ struct run_stream {
 struct run {
 	const struct run_spec	*sp;
 	pid_t			 pid;
+	pid_t			 guard;		/* spawn_guard(), or -1 */
 	int			 status;	/* wait status, once exited */
 	int			 exited;
 	int64_t			 exit_at;
@@ -167,113 +174,93 @@ child_exec_failed(const char *path, int err)
 }
 
 /*
- * The keeper's end: end the way the command did, so the worker's waitpid()
- * sees its exit status or its signal.
- */
-static void __attribute__((noreturn))
-keeper_relay(int status)
-{
-	struct sigaction	 sa;
-	sigset_t		 one;
-	int			 sig;
-
-	if (!WIFSIGNALED(status))
-		_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 126);
-	sig = WTERMSIG(status);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = SIG_DFL;
-	sigaction(sig, &sa, NULL);
-	sigemptyset(&one);
-	sigaddset(&one, sig);
-	sigprocmask(SIG_UNBLOCK, &one, NULL);
-	kill(getpid(), sig);
-	_exit(128 + sig);
-}
-
-/*
- * The keeper: the process the worker forks, leader of the command's process
- * group, already the stage user, every signal blocked. It starts the
- * command in its group and waits. When the command ends the keeper ends the
- * same way. When the worker dies (kill -9), the kernel sends it
- * KEEPER_DEATHSIG and it kills its whole group with SIGKILL: a command that
- * ignores SIGTERM, and what it forked, cannot outlive the worker and run
- * on while the next worker rolls the stage back. The worker's own stop
- * signals stay blocked here (pending) and reach the command; its SIGKILL
- * ends the keeper too. Only async-signal-safe calls: we are the child of a
- * threaded process.
- */
-static void __attribute__((noreturn))
-keeper(char *const *argv, char *const *env, const sigset_t *waitset,
-    pid_t parent)
-{
-	siginfo_t	 si;
-	sigset_t	 none;
-	pid_t		 cmd;
-	int		 status;
-
-	if ((cmd = fork()) == -1)
-		_exit(126);
-	if (cmd == 0) {
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		signal(SIGPIPE, SIG_DFL);
-		execve(argv[0], argv, env);
-		child_exec_failed(argv[0], errno);
-		_exit(127);
-	}
-	/* Only the command (and what it starts) holds the pipes open. */
-	close(0);
-	close(1);
-	close(2);
-	for (;;) {
-		if (sigwaitinfo(waitset, &si) == KEEPER_DEATHSIG &&
-		    getppid() != parent) {
-			kill(0, SIGKILL);
-			_exit(125);
-		}
-		if (waitpid(cmd, &status, WNOHANG) == cmd)
-			keeper_relay(status);
-	}
-}
-
-/*
- * Fork the keeper (above) with stdin from in (/dev/null, or the read end
- * of the kept stdin pipe) and stdout/stderr into the write ends of the
- * pipes, in a new process group, as the stage user (stageuser.c), with no
- * other fds open; it runs argv in that group. Returns the keeper's pid
- * (the group's id) or -1.
+ * Fork and exec argv with stdin from in (/dev/null, or the read end of the
+ * kept stdin pipe) and stdout/stderr into the write ends of the pipes, in a
+ * new process group, as the stage user (stageuser.c), with no other fds
+ * open, and a death signal tied to the worker. Returns the pid or -1.
  */
 static pid_t
 spawn(char *const *argv, char *const *env, int in, int out, int err)
 {
 	pid_t		pid, parent = getpid();
-	sigset_t	all, waitset;
+	sigset_t	none;
 
 	if ((pid = fork()) == -1)
 		return -1;
 	if (pid == 0) {
 		setpgid(0, 0);
-		sigfillset(&all);
-		sigprocmask(SIG_SETMASK, &all, NULL);
 		/* The stage user first: changing uid clears the death
 		 * signal below. */
 		if (stageuser_enter() == -1)
 			_exit(124);
-		if (prctl(PR_SET_PDEATHSIG, KEEPER_DEATHSIG) == -1 ||
+		/*
+		 * If the worker dies (kill -9), the command gets SIGTERM: its
+		 * stage is rolled back by the next worker anyway.
+		 */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 ||
 		    getppid() != parent)
 			_exit(125);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);
 		if (dup2(in, 0) == -1 || dup2(out, 1) == -1 ||
 		    dup2(err, 2) == -1)
 			_exit(126);
 		close_range(3, ~0U, 0);
-		sigemptyset(&waitset);
-		sigaddset(&waitset, SIGCHLD);
-		sigaddset(&waitset, KEEPER_DEATHSIG);
-		keeper(argv, env, &waitset, parent);
+		execve(argv[0], argv, env);
+		child_exec_failed(argv[0], errno);
+		_exit(127);
 	}
 	/* Also in the parent, so kill(-pid) works before the child runs. */
 	setpgid(pid, pid);
 	return pid;
+}
+
+/*
+ * The guard: a second child of the worker, the stage user, in the
+ * command's process group, with every signal blocked and no fds. It waits
+ * for its death signal (GUARD_DEATHSIG, sent by the kernel when the worker
+ * dies), gives the command GUARD_WAIT_MS with its own death signal, then
+ * sends the whole group SIGTERM, and SIGKILL GUARD_GRACE_MS later: the
+ * command's own death signal (SIGTERM) reaches only the
+ * command, so without the guard a command that ignores it, or what it
+ * forked, would run on while the next worker rolls the stage back. Only
+ * async-signal-safe calls: we are the child of a threaded process. The
+ * worker kills it once the command is done (run_close). Returns its pid,
+ * or -1 (then there is none; the command runs anyway).
+ */
+static pid_t
+spawn_guard(pid_t pgid)
+{
+	struct timespec	wait_ts = { GUARD_WAIT_MS / 1000,
+			    (GUARD_WAIT_MS % 1000) * 1000000L };
+	struct timespec	grace = { GUARD_GRACE_MS / 1000,
+			    (GUARD_GRACE_MS % 1000) * 1000000L };
+	pid_t		pid, parent = getpid();
+	sigset_t	all, wait;
+	siginfo_t	si;
+
+	if ((pid = fork()) != 0)
+		return pid;
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	if (setpgid(0, pgid) == -1 || stageuser_enter() == -1 ||
+	    prctl(PR_SET_PDEATHSIG, GUARD_DEATHSIG) == -1 ||
+	    getppid() != parent)
+		_exit(125);
+	close_range(0, ~0U, 0);
+	sigemptyset(&wait);
+	sigaddset(&wait, GUARD_DEATHSIG);
+	while (sigwaitinfo(&wait, &si) == -1 || getppid() == parent)
+		;
+	/* Our own signals stay blocked: only SIGKILL ends us. */
+	while (nanosleep(&wait_ts, &wait_ts) == -1 && errno == EINTR)
+		;
+	kill(0, SIGTERM);
+	while (nanosleep(&grace, &grace) == -1 && errno == EINTR)
+		;
+	kill(0, SIGKILL);
+	_exit(125);
 }
 
 static void
@@ -448,6 +435,9 @@ run_open(struct run *r, char *detail, size_t detailsz)
 		fcntl(pin[1], F_SETFL, fcntl(pin[1], F_GETFL) | O_NONBLOCK);
 		r->stdin_w = *r->sp->stdin_fd = pin[1];
 	}
+	if ((r->guard = spawn_guard(r->pid)) == -1)
+		log_warn("cannot start the guard of the command's group: %s",
+		    strerror(errno));
 	return 0;
 fail:
 	for (i = 0; i < 2; i++) {
@@ -661,6 +651,11 @@ run_close(struct run *r)
 	}
 	if (!r->exited && waitpid(r->pid, &r->status, 0) == r->pid)
 		r->exited = 1;
+	if (r->guard > 0) {
+		kill(r->guard, SIGKILL);
+		(void)waitpid(r->guard, NULL, 0);
+		r->guard = -1;
+	}
 	for (i = 0; i < 2; i++)
 		if (r->s[i].lines.buf != NULL && r->s[i].ms != NULL)
 			run_stream_end(&r->s[i]);
@@ -759,6 +754,7 @@ run_command(const struct run_spec *sp, int *ok, char *detail,
 	memset(&r, 0, sizeof(r));
 	r.sp = sp;
 	r.pid = -1;
+	r.guard = -1;
 	r.lease_fd = -1;
 	r.s[0].fd = r.s[1].fd = -1;
 	r.stdin_w = -1;

@@ -114,8 +114,8 @@ struct run_spec {
  * command: it is stopped like a timeout as soon as the writer gives up on
  * a batch, and one that ended is reported only once its lines are stored
  * (RUN_LOG_FLUSH_MS at most), with the refusal in detail.
- * If the worker dies, the command's keeper (its group's leader) kills the
- * whole group.
+ * If the worker dies, the command gets SIGTERM (its death signal) and a
+ * guard process in its group sends the whole group SIGTERM, then SIGKILL.
  */
 enum run_status	 run_command(const struct run_spec *, int *ok, char *detail,
 		    size_t detailsz);
