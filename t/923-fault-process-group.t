@@ -28,8 +28,7 @@ my $s = SP::Stack->new(
 );
 
 # The live processes of process group pgid.
-# The process group of pid (the stage's shell is not its leader: the
-# worker's keeper is).
+# The process group of pid.
 sub pgid_of {
     my ($pid) = @_;
     open(my $fh, '<', "/proc/$pid/stat") or return undef;

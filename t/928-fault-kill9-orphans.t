@@ -2,9 +2,9 @@
 # kill -9 of the worker while a stage that ignores SIGTERM runs with
 # children of its own. The stage's process group must not outlive its
 # worker and run on while the next worker rolls the deployment back: the
-# worker's keeper process (run.c), the group's leader, gets a death signal
-# from the kernel and kills the whole group. The deployment ends rolled
-# back and no process of the group survives.
+# guard process (run.c) in its group gets a death signal from the kernel
+# and kills the whole group. The deployment ends rolled back and no
+# process of the group survives.
 use strict; use warnings;
 use lib 't/lib';
 use File::Temp qw(tempdir);
@@ -23,8 +23,7 @@ my $s = SP::Stack->new(
     worker => { poll_interval => 1, heartbeat_interval => 1, lease => 3,
                 env => ["FAULT_DIR=$tmp"] },
 );
-# The process group of pid (the stage's shell is not its leader: the
-# worker's keeper is).
+# The process group of pid.
 sub pgid_of {
     my ($pid) = @_;
     open(my $fh, '<', "/proc/$pid/stat") or return undef;
