@@ -1,5 +1,5 @@
-/* health.c: liveness (no database) and readiness (database answers and
- * has every migration this build knows). */
+/* health.c: liveness (no database) and readiness (database answers, has
+ * every migration this build knows, and a worker heartbeat is fresh). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -95,15 +95,39 @@ out:
 	return rc;
 }
 
-/* GET /api/v1/readyz: 200 when the database answers and has every
- * migration this build knows (taken from sql/ at build time); else 503
- * with Retry-After, naming what is missing. */
+/*
+ * The worker side: NULL in *reason when a worker heartbeat is fresh
+ * (sql/014: worker_readiness()), else why not (freed by the caller).
+ * -1 when the database cannot tell.
+ */
+static int
+worker_readiness(PGconn *c, char **reason)
+{
+	PGresult	*res, *err = NULL;
+	int		 rc = -1;
+
+	*reason = NULL;
+	res = db_exec(c, "SELECT spiderpig.worker_readiness()", 0, NULL, &err);
+	if (res != NULL && PQntuples(res) == 1) {
+		rc = 0;
+		if (!PQgetisnull(res, 0, 0) &&
+		    (*reason = strdup(PQgetvalue(res, 0, 0))) == NULL)
+			rc = -1;
+	}
+	PQclear(res);
+	PQclear(err);
+	return rc;
+}
+
+/* GET /api/v1/readyz: 200 when the database answers, has every migration
+ * this build knows (taken from sql/ at build time) and a worker heartbeat
+ * is fresh; else 503 with Retry-After, naming what is missing. */
 int
 health_ready(struct req *r)
 {
 	PGconn		*c;
 	cJSON		*doc = NULL;
-	char		*applied = NULL, missing[512];
+	char		*applied = NULL, *worker = NULL, missing[512];
 	size_t		 i, len = 0;
 
 	if ((c = req_db(r)) == NULL) {
@@ -129,6 +153,15 @@ health_ready(struct req *r)
 		    "(run tools/migrate)", missing);
 		goto out;
 	}
+	if (worker_readiness(c, &worker) != 0) {
+		reply_problem(r, 503, NULL, "the database cannot tell whether "
+		    "a worker runs");
+		goto out;
+	}
+	if (worker != NULL) {
+		reply_problem(r, 503, NULL, "%s", worker);
+		goto out;
+	}
 	if ((doc = cJSON_CreateObject()) == NULL) {
 		reply_problem(r, 500, NULL, "out of memory");
 		goto out;
@@ -139,5 +172,6 @@ health_ready(struct req *r)
 out:
 	cJSON_Delete(doc);
 	free(applied);
+	free(worker);
 	return 0;
 }

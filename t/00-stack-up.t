@@ -7,7 +7,7 @@ use Test::More;
 use SP::Stack;
 use IO::Socket::INET;
 
-my $s = SP::Stack->new(workers => 0);
+my $s = SP::Stack->new(workers => 0, settings => { worker_stale_after => undef });
 
 my $r = $s->api(GET => '/api/v1/healthz');
 is($r->{status}, 200, 'healthz answers 200 without a token');

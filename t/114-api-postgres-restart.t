@@ -6,7 +6,7 @@ use lib 't/lib';
 use Test::More;
 use SP::Stack;
 
-my $s = SP::Stack->new(workers => 0);
+my $s = SP::Stack->new(workers => 0, settings => { worker_stale_after => undef });
 my $tok = $s->user('alice', 'deployer');
 sub app_pid {
     open my $fh, '<', $s->dir . '/run/fcgi.pid' or return '';

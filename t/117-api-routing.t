@@ -6,7 +6,7 @@ use lib 't/lib';
 use Test::More;
 use SP::Stack;
 
-my $s = SP::Stack->new(workers => 0);
+my $s = SP::Stack->new(workers => 0, settings => { worker_stale_after => undef });
 my $tok = $s->user('alice', 'deployer');
 
 my $h = $s->api(GET => '/api/v1/healthz');

@@ -6,7 +6,7 @@ use lib 't/lib';
 use Test::More;
 use SP::Stack;
 
-my $s = SP::Stack->new(workers => 0);
+my $s = SP::Stack->new(workers => 0, settings => { worker_stale_after => undef });
 my @files = sort map { m{([^/]+)\.sql$} } glob($s->repo . '/sql/[0-9][0-9][0-9]_*.sql');
 my $r = $s->api(GET => '/api/v1/readyz');
 is($r->{status}, 200, 'ready with every migration applied') or diag($r->{body});

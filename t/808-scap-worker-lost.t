@@ -1,6 +1,6 @@
 #!/usr/bin/perl
 # kill -9 of the worker while scap waits at its continue prompt: scap dies
-# with it (death signal), and the next worker, once the lease has run out,
+# with it (death signal, or its stdin closing), and the next worker, once the lease has run out,
 # finds a run without a process: the rollback starts, nothing can do it,
 # and the deployment waits for a person to acknowledge a failed rollback.
 use strict; use warnings;
@@ -16,8 +16,10 @@ $t->answer($id, $t->prompt($id), 'y');
 my $p = $t->prompt($id);
 
 $s->signal_worker($first, 'KILL');
-$s->wait_for(sub { grep({ $_ eq 'signal TERM' } @{ $t->fake_log }) }, 30,
-    'scap to get its death signal');
+# Its stdin (the worker's pipe) closes in the same instant as its death
+# signal comes: whichever scap sees first ends it.
+$s->wait_for(sub { grep({ $_ eq 'signal TERM' || $_ eq 'stdin closed' } @{ $t->fake_log }) }, 30,
+    'scap to get its death signal or the end of its stdin');
 pass('scap ended with its worker');
 $s->start_worker;
 $s->wait_state($id, 'awaiting_ack', 30);

@@ -208,6 +208,9 @@ job_command(struct worker *w, struct job *j, const char *stage,
 		.env = w->cfg->env,
 		.nenv = w->cfg->nenv,
 		.log = &j->log,
+		/* A stage whose log is lost fails; a rollback still counts
+		 * by what its command did. */
+		.log_required = strcmp(action, "run") == 0,
 		.sig = &w->sig,
 		.lease = {
 			.arg = &lease,

@@ -64,6 +64,8 @@ struct logw {
 	int		 flush_req;
 	int		 stop;
 	int64_t		 stop_deadline;
+	uint64_t	 dropped;	/* lines ever given up on */
+	char		 dropped_why[256];	/* why, the last time */
 
 	/* Constant after start, or owned by the writer thread. */
 	char		*conninfo;
@@ -74,6 +76,7 @@ struct logw {
 	size_t		 outlen;
 	struct logw_last *last;		/* per deployment in the batch */
 	size_t		 nlast, lastcap;
+	char		 refusal[256];	/* the server's last refusal */
 };
 
 static const char *stream_names[] = { "stdout", "stderr", "system" };
@@ -301,17 +304,47 @@ logw_track(struct logw *w, const struct logrec *r)
 }
 
 /* -1 when a failed result is worth a retry (the connection broke or the
- * server is shutting down), -2 when the same data would fail again. */
+ * server is shutting down), -2 when the same data would fail again (its
+ * message kept in w->refusal). */
 static int
-logw_failure(PGconn *conn, const PGresult *res)
+logw_failure(struct logw *w, const PGresult *res)
 {
-	const char	*state;
+	const char	*state, *msg;
 
-	if (res == NULL || PQstatus(conn) != CONNECTION_OK)
+	if (res == NULL || PQstatus(w->conn) != CONNECTION_OK)
 		return -1;
 	state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-	return state != NULL && strncmp(state, "08", 2) != 0 &&
-	    strncmp(state, "57P", 3) != 0 ? -2 : -1;
+	if (state == NULL || strncmp(state, "08", 2) == 0 ||
+	    strncmp(state, "57P", 3) == 0)
+		return -1;
+	if ((msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY)) == NULL)
+		msg = "refused";
+	snprintf(w->refusal, sizeof(w->refusal), "%s (SQLSTATE %s)", msg,
+	    state);
+	return -2;
+}
+
+/* Count n lines as given up on, for why. */
+static void
+logw_dropped_add(struct logw *w, size_t n, const char *why)
+{
+	pthread_mutex_lock(&w->mu);
+	w->dropped += n;
+	snprintf(w->dropped_why, sizeof(w->dropped_why), "%s", why);
+	pthread_mutex_unlock(&w->mu);
+}
+
+uint64_t
+logw_dropped(struct logw *w, char *why, size_t whysz)
+{
+	uint64_t	 n;
+
+	pthread_mutex_lock(&w->mu);
+	n = w->dropped;
+	if (why != NULL && whysz > 0)
+		snprintf(why, whysz, "%s", w->dropped_why);
+	pthread_mutex_unlock(&w->mu);
+	return n;
 }
 
 /*
@@ -347,7 +380,7 @@ logw_notify(struct logw *w)
 		if (res == NULL) {
 			log_warn("log writer: NOTIFY: %s", err != NULL ?
 			    PQresultErrorMessage(err) : PQerrorMessage(w->conn));
-			rc = logw_failure(w->conn, err);
+			rc = logw_failure(w, err);
 			PQclear(err);
 		}
 		PQclear(res);
@@ -393,7 +426,7 @@ logw_copy_data(struct logw *w, struct chunk *batch)
 		else {
 			log_warn("log writer: COPY failed: %s",
 			    PQresultErrorMessage(res));
-			rc = logw_failure(w->conn, res);
+			rc = logw_failure(w, res);
 		}
 		PQclear(res);
 	}
@@ -436,7 +469,7 @@ logw_copy(struct logw *w, struct chunk *batch)
 	    "at, stream, sensitive, line) FROM STDIN WITH (FORMAT binary)");
 	if (PQresultStatus(res) != PGRES_COPY_IN) {
 		log_warn("log writer: COPY: %s", PQerrorMessage(w->conn));
-		rc = logw_failure(w->conn, res);
+		rc = logw_failure(w, res);
 		PQclear(res);
 		goto out;
 	}
@@ -479,7 +512,9 @@ logw_write(struct logw *w, struct chunk *batch, size_t n)
 			if ((rc = logw_copy(w, batch)) == 0)
 				return;
 			if (rc == -2) {
-				log_warn("log writer: dropped %zu lines", n);
+				log_warn("log writer: dropped %zu lines: %s", n,
+				    w->refusal);
+				logw_dropped_add(w, n, w->refusal);
 				return;
 			}
 		}
@@ -490,6 +525,7 @@ logw_write(struct logw *w, struct chunk *batch, size_t n)
 		if (stopping && util_now_ms() >= deadline) {
 			log_warn("log writer: database unreachable at exit, "
 			    "dropped %zu lines", n);
+			logw_dropped_add(w, n, "database unreachable");
 			return;
 		}
 		struct timespec ts = { backoff / 1000, (backoff % 1000) * 1000000 };

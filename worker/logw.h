@@ -59,6 +59,14 @@ struct logw_sink {
 void		 logw_say(struct logw_sink *, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));
 
+/*
+ * How many lines were ever given up on (the server refused their batch,
+ * e.g. a full disk, or it was unreachable at exit); the reason of the last
+ * time goes into why (whysz bytes; NULL is fine). A caller compares the
+ * count before and after a command to see whether its log was lost.
+ */
+uint64_t	 logw_dropped(struct logw *, char *why, size_t whysz);
+
 /* 1 while more than LOGW_MAX_BYTES are queued or being written. */
 int		 logw_full(struct logw *);
 

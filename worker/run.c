@@ -3,7 +3,7 @@
  * timeout. A struct run holds one command in flight; run_command() walks it
  * through its steps: open (spawn), pump (read output, renew the lease,
  * enforce the timeout) until the command and its output are done, close
- * (wait), report. */
+ * (wait), report, and for a stage the log check (its lines stored). */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cfg.h"
@@ -28,6 +29,13 @@
 #define RUN_EXTRA_ENV_MAX	8
 #define RUN_ENV_MAX	(3 + CFG_MAX_ENV + 5 + RUN_EXTRA_ENV_MAX + 1)
 #define RUN_ENV_STORE	8
+/* What the kernel sends the guard when the worker dies (spawn_guard); how
+ * long it leaves the command alone with its own death signal, then how long
+ * the group has between SIGTERM and SIGKILL: 2 s in all, well below any
+ * lease, so the group is gone before the next worker can roll back. */
+#define GUARD_DEATHSIG	SIGRTMAX
+#define GUARD_WAIT_MS	500
+#define GUARD_GRACE_MS	1500
 
 /* Why the command was stopped, if it was. */
 enum run_why {
@@ -35,11 +43,13 @@ enum run_why {
 	WHY_TIMEOUT,
 	WHY_LOST,
 	WHY_KILLED,
+	WHY_LOG,		/* its log cannot be stored */
 	WHY_STOPPED,		/* the record filter asked */
 };
 
 /* One of the command's output pipes: bytes -> lines -> masked lines ->
- * the log. */
+ * the log. A line longer than LINES_MAX is stored in pieces; the split_*
+ * fields follow the one being cut, for the marker after its last piece. */
 struct run_stream {
 	int			 fd;
 	enum logw_stream	 stream;
@@ -50,12 +60,17 @@ struct run_stream {
 	int			 cut;	/* the current line was cut */
 	int			 force_sensitive;
 	int			 stop;	/* the filter asked to stop */
+	size_t			 split_pieces;
+	uint64_t		 split_bytes;
+	int64_t			 split_first;	/* seq of its first piece */
+	int64_t			 last_seq;	/* seq of the last row stored */
 };
 
 /* One command in flight. Times are util_now_ms() values. */
 struct run {
 	const struct run_spec	*sp;
 	pid_t			 pid;
+	pid_t			 guard;		/* spawn_guard(), or -1 */
 	int			 status;	/* wait status, once exited */
 	int			 exited;
 	int64_t			 exit_at;
@@ -63,6 +78,7 @@ struct run {
 	int64_t			 kill_at;	/* SIGKILL due; 0: none */
 	int			 hard;		/* SIGKILL was sent */
 	enum run_why		 why;
+	uint64_t		 dropped;	/* logw_dropped() at the start */
 	int			 lease_fd;	/* renewal in flight, or -1 */
 	int64_t			 next_lease;
 	struct run_stream	 s[2];
@@ -200,6 +216,53 @@ spawn(char *const *argv, char *const *env, int in, int out, int err)
 	return pid;
 }
 
+/*
+ * The guard: a second child of the worker, the stage user, in the
+ * command's process group, with every signal blocked and no fds. It waits
+ * for its death signal (GUARD_DEATHSIG, sent by the kernel when the worker
+ * dies), gives the command GUARD_WAIT_MS with its own death signal, then
+ * sends the whole group SIGTERM, and SIGKILL GUARD_GRACE_MS later: the
+ * command's own death signal (SIGTERM) reaches only the
+ * command, so without the guard a command that ignores it, or what it
+ * forked, would run on while the next worker rolls the stage back. Only
+ * async-signal-safe calls: we are the child of a threaded process. The
+ * worker kills it once the command is done (run_close). Returns its pid,
+ * or -1 (then there is none; the command runs anyway).
+ */
+static pid_t
+spawn_guard(pid_t pgid)
+{
+	struct timespec	wait_ts = { GUARD_WAIT_MS / 1000,
+			    (GUARD_WAIT_MS % 1000) * 1000000L };
+	struct timespec	grace = { GUARD_GRACE_MS / 1000,
+			    (GUARD_GRACE_MS % 1000) * 1000000L };
+	pid_t		pid, parent = getpid();
+	sigset_t	all, wait;
+	siginfo_t	si;
+
+	if ((pid = fork()) != 0)
+		return pid;
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	if (setpgid(0, pgid) == -1 || stageuser_enter() == -1 ||
+	    prctl(PR_SET_PDEATHSIG, GUARD_DEATHSIG) == -1 ||
+	    getppid() != parent)
+		_exit(125);
+	close_range(0, ~0U, 0);
+	sigemptyset(&wait);
+	sigaddset(&wait, GUARD_DEATHSIG);
+	while (sigwaitinfo(&wait, &si) == -1 || getppid() == parent)
+		;
+	/* Our own signals stay blocked: only SIGKILL ends us. */
+	while (nanosleep(&wait_ts, &wait_ts) == -1 && errno == EINTR)
+		;
+	kill(0, SIGTERM);
+	while (nanosleep(&grace, &grace) == -1 && errno == EINTR)
+		;
+	kill(0, SIGKILL);
+	_exit(125);
+}
+
 static void
 format_status(int status, int *ok, char *detail, size_t detailsz)
 {
@@ -242,10 +305,30 @@ run_store(void *arg, const char *line, size_t len, int sensitive)
 
 	logw_put(log->logw, log->deployment, ++log->seq, logw_now_usec(),
 	    s->stream, sensitive || s->force_sensitive, line, len);
+	if (s->split_pieces > 0 && s->split_first == 0)
+		s->split_first = log->seq;
+	s->last_seq = log->seq;
+}
+
+/* After the last piece of a line that was cut, a system line says so:
+ * nothing else tells the rows of a cut line apart from lines. */
+static void
+run_split_marker(struct run_stream *s)
+{
+	static const char *names[] = { "stdout", "stderr", "system" };
+
+	logw_say(s->sink, "the %s line above was %llu bytes: stored in %zu "
+	    "pieces (seq %lld-%lld)", names[s->stream],
+	    (unsigned long long)s->split_bytes, s->split_pieces,
+	    (long long)s->split_first, (long long)s->last_seq);
+	s->split_pieces = 0;
+	s->split_bytes = 0;
+	s->split_first = 0;
 }
 
 /* A line (or piece) of a stream goes through the record filter, when the
- * stream has one and the line is whole, then through the stream's mask. */
+ * stream has one and the line is whole, then through the stream's mask;
+ * a cut line ends with its marker. */
 static void
 run_emit(void *arg, const char *line, size_t len, int more)
 {
@@ -272,7 +355,13 @@ run_emit(void *arg, const char *line, size_t len, int more)
 		}
 	}
 	s->cut = more;
+	if (more || s->split_pieces > 0) {
+		s->split_pieces++;
+		s->split_bytes += len;
+	}
 	mask_stream_put(s->ms, line, len, more, run_store, s);
+	if (!more && s->split_pieces > 0)
+		run_split_marker(s);
 }
 
 /* End of a stream: its unterminated last line, and a piece the mask still
@@ -346,6 +435,9 @@ run_open(struct run *r, char *detail, size_t detailsz)
 		fcntl(pin[1], F_SETFL, fcntl(pin[1], F_GETFL) | O_NONBLOCK);
 		r->stdin_w = *r->sp->stdin_fd = pin[1];
 	}
+	if ((r->guard = spawn_guard(r->pid)) == -1)
+		log_warn("cannot start the guard of the command's group: %s",
+		    strerror(errno));
 	return 0;
 fail:
 	for (i = 0; i < 2; i++) {
@@ -415,7 +507,11 @@ run_enforce(struct run *r, int64_t now)
 		kill(-r->pid, SIGKILL);
 		return 1;
 	}
-	if (r->why == WHY_NONE && r->sp->sig->terms >= 2) {
+	if (r->why == WHY_NONE && r->sp->log_required &&
+	    logw_dropped(log->logw, NULL, 0) != r->dropped) {
+		logw_say(log, "the log cannot be stored: stopping the command");
+		run_stop(r, WHY_LOG, sig, grace, now);
+	} else if (r->why == WHY_NONE && r->sp->sig->terms >= 2) {
 		logw_say(log, "second SIGTERM: killing the command");
 		run_stop(r, WHY_KILLED, SIGKILL, 0, now);
 	} else if (r->why == WHY_NONE && !r->exited && now >= r->deadline) {
@@ -555,9 +651,44 @@ run_close(struct run *r)
 	}
 	if (!r->exited && waitpid(r->pid, &r->status, 0) == r->pid)
 		r->exited = 1;
+	if (r->guard > 0) {
+		kill(r->guard, SIGKILL);
+		(void)waitpid(r->guard, NULL, 0);
+		r->guard = -1;
+	}
 	for (i = 0; i < 2; i++)
 		if (r->s[i].lines.buf != NULL && r->s[i].ms != NULL)
 			run_stream_end(&r->s[i]);
+}
+
+/* The refusal that made the log fail, in detail and the log. */
+static void
+run_log_failed(const struct run *r, char *detail, size_t detailsz)
+{
+	char	 why[256];
+
+	(void)logw_dropped(r->sp->log->logw, why, sizeof(why));
+	snprintf(detail, detailsz, "the log could not be stored: %s", why);
+	logw_say(r->sp->log, "%s", detail);
+}
+
+/* Step 5 (log_required): a command that ended on its own counts only once
+ * its lines, the report's included, are stored; a refused batch fails it. */
+static void
+run_log_check(const struct run *r, int *ok, char *detail, size_t detailsz)
+{
+	struct logw	*lw = r->sp->log->logw;
+
+	if (!r->sp->log_required || r->why != WHY_NONE)
+		return;
+	if (logw_flush(lw, RUN_LOG_FLUSH_MS) == -1)
+		log_warn("deployment %lld: log lines still queued after %d s; "
+		    "they are kept and retried", (long long)r->sp->log->deployment,
+		    RUN_LOG_FLUSH_MS / 1000);
+	if (logw_dropped(lw, NULL, 0) != r->dropped) {
+		*ok = 0;
+		run_log_failed(r, detail, detailsz);
+	}
 }
 
 /* Step 4: what the run amounts to, in *ok, detail and the log. */
@@ -565,6 +696,9 @@ static enum run_status
 run_report(const struct run *r, int *ok, char *detail, size_t detailsz)
 {
 	switch (r->why) {
+	case WHY_LOG:
+		run_log_failed(r, detail, detailsz);
+		return RUN_DONE;
 	case WHY_TIMEOUT:
 		snprintf(detail, detailsz, "timed out after %d s",
 		    r->sp->timeout_s);
@@ -620,6 +754,7 @@ run_command(const struct run_spec *sp, int *ok, char *detail,
 	memset(&r, 0, sizeof(r));
 	r.sp = sp;
 	r.pid = -1;
+	r.guard = -1;
 	r.lease_fd = -1;
 	r.s[0].fd = r.s[1].fd = -1;
 	r.stdin_w = -1;
@@ -636,6 +771,7 @@ run_command(const struct run_spec *sp, int *ok, char *detail,
 		logw_say(sp->log, "%s", detail);
 		goto out;
 	}
+	r.dropped = logw_dropped(sp->log->logw, NULL, 0);
 	now = util_now_ms();
 	r.deadline = now + (int64_t)sp->timeout_s * 1000;
 	r.next_lease = now + sp->lease.interval_ms;
@@ -649,6 +785,7 @@ run_command(const struct run_spec *sp, int *ok, char *detail,
 	}
 	run_close(&r);
 	rs = run_report(&r, ok, detail, detailsz);
+	run_log_check(&r, ok, detail, detailsz);
 out:
 	run_free(&r);
 	return rs;

@@ -12,6 +12,9 @@
 
 /* SIGTERM then SIGKILL after this long, for timeouts and lost leases. */
 #define RUN_KILL_GRACE_MS	5000
+/* How long a command that ended waits for its log lines to be stored
+ * before its result is reported (log_required). */
+#define RUN_LOG_FLUSH_MS	10000
 
 /* Why run_command() came back. */
 enum run_status {
@@ -81,6 +84,7 @@ struct run_spec {
 	char *const		*env;		/* [worker] env: KEY=VALUE */
 	size_t			 nenv;
 	struct logw_sink	*log;		/* output and system lines */
+	int			 log_required;	/* a lost log fails the command */
 	struct signals		*sig;
 	struct run_lease	 lease;
 	/* The rest is optional (zero for a stage command). */
@@ -106,6 +110,12 @@ struct run_spec {
  * (a properly detached daemon survives). Output is never dropped for speed:
  * when the log writer holds LOGW_MAX_BYTES the pipes are not read, and the
  * command blocks in write() until the database catches up.
+ * With log_required, a log the database refuses (a full disk) fails the
+ * command: it is stopped like a timeout as soon as the writer gives up on
+ * a batch, and one that ended is reported only once its lines are stored
+ * (RUN_LOG_FLUSH_MS at most), with the refusal in detail.
+ * If the worker dies, the command gets SIGTERM (its death signal) and a
+ * guard process in its group sends the whole group SIGTERM, then SIGKILL.
  */
 enum run_status	 run_command(const struct run_spec *, int *ok, char *detail,
 		    size_t detailsz);
