@@ -221,6 +221,16 @@ raw_value(const struct http_param *p, int n, const char *key)
 	return NULL;
 }
 
+/* 1 when a problem's field ("patches[1]") names field name. */
+static int
+field_is(const char *field, const char *name)
+{
+	size_t	n = strlen(name);
+
+	return strncmp(field, name, n) == 0 &&
+	    (field[n] == '\0' || field[n] == '[');
+}
+
 /* Where the form goes back to: its own "back" when valid, else the
  * route's. */
 static const char *
@@ -268,10 +278,6 @@ form_page(struct req *r, const struct session *s, const struct action *a,
 		    "correct this:</p><ul>");
 		for (k = 0; k < ve->n; k++) {
 			html_raw(&h, "<li>");
-			if (ve->e[k].field[0] != '\0') {
-				html_escape(&h, ve->e[k].field);
-				html_raw(&h, ": ");
-			}
 			html_escape(&h, ve->e[k].detail);
 			html_raw(&h, "</li>");
 		}
@@ -308,7 +314,7 @@ form_page(struct req *r, const struct session *s, const struct action *a,
 
 		val = raw_value(p, np, fields[i].name);
 		for (k = 0; ve != NULL && k < ve->n; k++)
-			if (strcmp(ve->e[k].field, fields[i].name) == 0) {
+			if (field_is(ve->e[k].field, fields[i].name)) {
 				err = ve->e[k].detail;
 				break;
 			}

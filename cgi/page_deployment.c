@@ -169,8 +169,11 @@ actions_section(struct html *h, const struct session *s, const cJSON *d)
 	    "may_cancel"));
 	char		back[48];
 
-	if (!rb && !cn)
+	html_raw(h, "<div id=\"actions\">");
+	if (!rb && !cn) {
+		html_raw(h, "</div>\n");
 		return;
+	}
 	snprintf(back, sizeof(back), "/deployments/%lld", id);
 	html_raw(h, "<section class=\"actions\"><h2>Actions</h2>\n");
 	if (rb) {
@@ -197,7 +200,7 @@ actions_section(struct html *h, const struct session *s, const cJSON *d)
 		html_int(h, id);
 		html_raw(h, "</button></form>\n");
 	}
-	html_raw(h, "</section>\n");
+	html_raw(h, "</section></div>\n");
 }
 
 /* Append text without terminal escape sequences (ESC [ ... final byte,
