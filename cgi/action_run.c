@@ -336,11 +336,16 @@ form_page(struct req *r, const struct session *s, const struct action *a,
 	if (confirm)
 		html_raw(&h, " class=\"danger\"");
 	html_raw(&h, ">");
-	html_raw(&h, confirm ? "Yes, " : "");
-	html_escape(&h, confirm ? a->label : a->label);
-	if (confirm && subject != NULL) {
-		html_raw(&h, " ");
-		html_escape(&h, subject);
+	if (confirm && (val = raw_value(p, np, "answer")) != NULL) {
+		html_raw(&h, "Yes, answer ");
+		html_escape(&h, val);
+	} else {
+		html_raw(&h, confirm ? "Yes, " : "");
+		html_escape(&h, a->label);
+		if (confirm && subject != NULL) {
+			html_raw(&h, " ");
+			html_escape(&h, subject);
+		}
 	}
 	html_raw(&h, "</button> <a href=\"");
 	html_escape(&h, back);

@@ -271,7 +271,7 @@ log_section(struct req *r, struct html *h, const cJSON *d, int reveal)
 		html_raw(h, "</p>\n");
 	}
 	html_raw(h, "<pre class=\"term\" id=\"log\" tabindex=\"0\" "
-	    "aria-label=\"Log of deployment ");
+	    "role=\"log\" aria-live=\"off\" aria-label=\"Log of deployment ");
 	html_escape(h, id);
 	html_raw(h, "\" data-deployment=\"");
 	html_escape(h, id);
