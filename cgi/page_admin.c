@@ -147,6 +147,10 @@ queue_section(struct html *h, const struct session *s, const cJSON *doc)
 	    "<th scope=\"col\">Deployment</th><th scope=\"col\">State</th>"
 	    "<th scope=\"col\">Requester</th><th scope=\"col\">Actions</th>"
 	    "</tr></thead><tbody>\n");
+	if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(doc,
+	    "queue")) == 0)
+		html_raw(h, "<tr><td colspan=\"5\">The queue is empty.</td>"
+		    "</tr>\n");
 	cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(doc, "queue")) {
 		id = page_int(d, "id");
 		pos = page_int(d, "position");
