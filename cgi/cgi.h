@@ -438,11 +438,16 @@ void		 page_button(struct html *, const struct session *s,
 void		 page_button_named(struct html *, const struct session *s,
 		    const char *prefix, long long id, const char *suffix,
 		    const char *label, const char *what);
-/* A button answering choice to prompt of deployment id; back is the
- * page to return to ("deployment": the deployment's own). */
+/* A button answering choice to prompt of deployment id, reading label
+ * (NULL: the choice's usual label); back is the page to return to
+ * ("deployment": the deployment's own). */
 void		 page_answer_button(struct html *, const struct session *s,
 		    long long id, long long prompt, const char *choice,
-		    const char *back);
+		    const char *label, const char *back);
+/* Every answer to prompt p (its labels when it has them), or a text field
+ * for a free-text prompt. */
+void		 page_prompt_answers(struct html *, const struct session *s,
+		    long long id, const cJSON *p, const char *back);
 /* "Deployments are frozen by ..." when doc's "freeze" is an object. */
 void		 page_freeze_banner(struct html *, const cJSON *doc);
 /* The state of deployment d as a person reads it ("state_label"), with

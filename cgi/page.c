@@ -240,9 +240,11 @@ choice_label(const char *c)
 	return c;
 }
 
-void
-page_answer_button(struct html *h, const struct session *s, long long id,
-    long long prompt, const char *choice, const char *back)
+/* The start of a form answering prompt of deployment id, back to back
+ * ("deployment": the deployment's own page). */
+static void
+answer_form(struct html *h, const struct session *s, long long id,
+    long long prompt, const char *back)
 {
 	html_raw(h, "<form method=\"post\" class=\"inline\" "
 	    "action=\"/ui/deployments/");
@@ -251,26 +253,61 @@ page_answer_button(struct html *h, const struct session *s, long long id,
 	html_csrf(h, s);
 	html_raw(h, "<input type=\"hidden\" name=\"prompt\" value=\"");
 	html_int(h, prompt);
-	html_raw(h, "\"><input type=\"hidden\" name=\"answer\" value=\"");
-	html_escape(h, choice);
 	html_raw(h, "\"><input type=\"hidden\" name=\"back\" value=\"");
 	if (strcmp(back, "deployment") == 0) {
 		html_raw(h, "/deployments/");
 		html_int(h, id);
 	} else
 		html_escape(h, back);
+	html_raw(h, "\">");
+}
+
+void
+page_answer_button(struct html *h, const struct session *s, long long id,
+    long long prompt, const char *choice, const char *label,
+    const char *back)
+{
+	if (label == NULL)
+		label = choice_label(choice);
+	answer_form(h, s, id, prompt, back);
+	html_raw(h, "<input type=\"hidden\" name=\"answer\" value=\"");
+	html_escape(h, choice);
 	html_raw(h, "\"><button");
 	if (strcmp(choice, "rollback") == 0 || strcmp(choice, "no") == 0)
 		html_raw(h, " class=\"danger\"");
 	html_raw(h, " aria-label=\"");
-	html_escape(h, choice_label(choice));
+	html_escape(h, label);
 	html_raw(h, ": answer ");
 	html_escape(h, choice);
 	html_raw(h, " for deployment ");
 	html_int(h, id);
 	html_raw(h, "\">");
-	html_escape(h, choice_label(choice));
+	html_escape(h, label);
 	html_raw(h, "</button></form> ");
+}
+
+void
+page_prompt_answers(struct html *h, const struct session *s, long long id,
+    const cJSON *p, const char *back)
+{
+	const cJSON	*c, *l, *labels;
+	int		 i = 0;
+
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "free_text"))) {
+		answer_form(h, s, id, page_int(p, "id"), back);
+		html_raw(h, "<label class=\"field\"><span>Your answer</span> "
+		    "<input name=\"answer\" maxlength=\"500\" required></label> "
+		    "<button>Answer</button></form>");
+		return;
+	}
+	labels = cJSON_GetObjectItemCaseSensitive(p, "labels");
+	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(p, "choices")) {
+		l = cJSON_GetArrayItem(labels, i++);
+		if (cJSON_IsString(c))
+			page_answer_button(h, s, id, page_int(p, "id"),
+			    c->valuestring, cJSON_IsString(l) ?
+			    l->valuestring : NULL, back);
+	}
 }
 
 void
@@ -317,4 +354,16 @@ page_state(struct html *h, const cJSON *d)
 	html_escape(h, page_str(d, "state_label")[0] != '\0' ?
 	    page_str(d, "state_label") : page_str(d, "state"));
 	html_raw(h, "</span>");
+	/* scap mode: what scap says it is doing, and how far it is. */
+	if (page_str(d, "status_text")[0] != '\0') {
+		html_raw(h, "<br><span class=\"status\">");
+		html_escape(h, page_str(d, "status_text"));
+		html_raw(h, "</span>");
+	}
+	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(d, "progress"))) {
+		html_raw(h, " <progress max=\"100\" aria-label=\"Progress\" "
+		    "value=\"");
+		html_int(h, page_int(d, "progress"));
+		html_raw(h, "\"></progress>");
+	}
 }

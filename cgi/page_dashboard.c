@@ -100,7 +100,6 @@ static void
 mine_row(struct html *h, const struct session *s, const cJSON *d)
 {
 	const cJSON		*p = cJSON_GetObjectItemCaseSensitive(d, "prompt");
-	const cJSON		*c;
 	const struct vocab_state *st = vocab_state(page_str(d, "state"));
 	long long		 id = page_int(d, "id");
 	char			 what[48];
@@ -127,11 +126,7 @@ mine_row(struct html *h, const struct session *s, const cJSON *d)
 		html_raw(h, " <time class=\"countdown\" datetime=\"");
 		html_escape(h, page_str(p, "expires_at"));
 		html_raw(h, "\"></time> ");
-		cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(p,
-		    "choices"))
-			if (cJSON_IsString(c))
-				page_answer_button(h, s, id, page_int(p, "id"),
-				    c->valuestring, "/");
+		page_prompt_answers(h, s, id, p, "/");
 	}
 	html_raw(h, "</td><td>");
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "cancellable")))

@@ -124,7 +124,6 @@ static void
 prompt(struct html *h, const struct session *s, const cJSON *d)
 {
 	const cJSON	*p = cJSON_GetObjectItemCaseSensitive(d, "prompt");
-	const cJSON	*c;
 	long long	 id = page_int(d, "id");
 
 	html_raw(h, "<section id=\"prompt\" aria-live=\"polite\">");
@@ -149,12 +148,7 @@ prompt(struct html *h, const struct session *s, const cJSON *d)
 		return;
 	}
 	html_raw(h, "<div class=\"buttons\">");
-	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(p, "choices")) {
-		if (!cJSON_IsString(c))
-			continue;
-		page_answer_button(h, s, id, page_int(p, "id"),
-		    c->valuestring, "deployment");
-	}
+	page_prompt_answers(h, s, id, p, "deployment");
 	html_raw(h, "</div></section>\n");
 }
 

@@ -171,13 +171,42 @@ check_patch(const char *s, const char **why)
 	return -1;
 }
 
-/* The change number at the end of a valid patch. */
+/* The change number after a "/+/" at p when the rest is "N[/PS][/]"
+ * (Gerrit's URL, PS a patchset), else -1. */
+static long long
+patch_change_gerrit(const char *p)
+{
+	long long	 v = 0;
+
+	p += 3;
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++)
+		if ((v = v * 10 + (*p - '0')) > 999999999LL)
+			return -1;
+	if (*p == '/' && p[1] >= '0' && p[1] <= '9')
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			;
+	if (*p == '/')
+		p++;
+	return *p == '\0' ? v : -1;
+}
+
+/* The change number of a valid patch, as spiderpig.patch_change() says:
+ * after Gerrit's "/+/" (".../+/12345/2" names patchset 2 of 12345), else
+ * at the end. */
 long long
 patch_change(const char *s)
 {
 	size_t		 len = strlen(s);
 	long long	 v = 0, mul = 1;
+	const char	*plus;
 
+	for (plus = strstr(s, "/+/"); plus != NULL; plus = strstr(plus + 1,
+	    "/+/"))
+		if ((v = patch_change_gerrit(plus)) != -1)
+			return v;
+	v = 0;
 	if (len > 0 && s[len - 1] == '/')
 		len--;
 	while (len > 0 && s[len - 1] >= '0' && s[len - 1] <= '9') {

@@ -34,6 +34,31 @@ cfg_stage_from_name(const char *name)
 	return vocab_stage_from_name(name);
 }
 
+static const char *const cfg_kinds[] = {
+	[CFG_KIND_COMMAND] = "command",
+	[CFG_KIND_GERRIT_MERGE] = "gerrit-merge",
+	[CFG_KIND_GIT_CHERRY_PICK] = "git-cherry-pick",
+};
+
+const char *
+cfg_kind_name(enum cfg_stage_kind k)
+{
+	if ((int)k < 0 || (size_t)k >= sizeof(cfg_kinds) / sizeof(cfg_kinds[0]))
+		return NULL;
+	return cfg_kinds[k];
+}
+
+int
+cfg_kind_from_name(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(cfg_kinds) / sizeof(cfg_kinds[0]); i++)
+		if (strcmp(cfg_kinds[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
 void
 cfg_argv_free(char **argv)
 {
@@ -201,6 +226,24 @@ cfg_origin(const char *url)
 	return o;
 }
 
+/* The [stream] keys; 1 to go on, 0 for an error, -1 for an unknown key. */
+static int
+cfg_stream(struct cfg *c, const char *name, const char *value)
+{
+	if (strcmp(name, "socket") == 0)
+		return cfg_str(&c->stream_socket, value) == 0;
+	if (strcmp(name, "origin") == 0) {
+		free(c->stream_origin);
+		return (c->stream_origin = cfg_origin(value)) != NULL;
+	}
+	if (strcmp(name, "buffer_cap") == 0)
+		return cfg_int(value, 4096, 64 << 20,
+		    &c->stream_buffer_cap) == 0;
+	if (strcmp(name, "ping_interval") == 0)
+		return cfg_int(value, 1, 3600, &c->stream_ping_interval) == 0;
+	return -1;
+}
+
 /* After parsing: [oidc] complete and consistent, with a [totp] key. */
 static int
 cfg_check_oidc(struct cfg *c, char *err, size_t errsz)
@@ -245,6 +288,122 @@ cfg_check_oidc(struct cfg *c, char *err, size_t errsz)
 	return 0;
 }
 
+/*
+ * The [gerrit] keys; 1 to go on, 0 for an error, -1 for an unknown key.
+ * No secret lives here: password_file names the file with the HTTP
+ * password, read only when approving.
+ */
+static int
+cfg_gerrit(struct cfg *c, const char *name, const char *value)
+{
+	size_t	len;
+
+	if (strcmp(name, "url") == 0) {
+		if (cfg_str(&c->gerrit_url, value) == -1)
+			return 0;
+		len = strlen(c->gerrit_url);
+		while (len > 0 && c->gerrit_url[len - 1] == '/')
+			c->gerrit_url[--len] = '\0';
+		return 1;
+	}
+	if (strcmp(name, "user") == 0)
+		return cfg_str(&c->gerrit_user, value) == 0;
+	if (strcmp(name, "password_file") == 0)
+		return value[0] == '/' &&
+		    cfg_str(&c->gerrit_password_file, value) == 0;
+	if (strcmp(name, "poll_interval") == 0)
+		return cfg_int(value, 1, 600, &c->gerrit_poll_interval) == 0;
+	if (strcmp(name, "allow_http_loopback") == 0)
+		return cfg_bool(value, &c->gerrit_allow_http_loopback) == 0;
+	return -1;
+}
+
+/* The [git] keys; as cfg_gerrit. */
+static int
+cfg_git(struct cfg *c, const char *name, const char *value)
+{
+	if (strcmp(name, "program") == 0)
+		return value[0] == '/' && cfg_str(&c->git_program, value) == 0;
+	if (strcmp(name, "dir") == 0)
+		return value[0] == '/' && cfg_str(&c->git_dir, value) == 0;
+	if (strcmp(name, "remote") == 0)
+		return value[0] != '-' && cfg_str(&c->git_remote, value) == 0;
+	if (strcmp(name, "branch") == 0)
+		return value[0] != '-' && strspn(value, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._/-") == strlen(value) &&
+		    cfg_str(&c->git_branch, value) == 0;
+	return -1;
+}
+
+/*
+ * After parsing: [gerrit] url is http(s) (plain http only to loopback and
+ * when allowed), its host is kept for the enqueue check; a built-in stage
+ * kind has the section it needs.
+ */
+static int
+cfg_check_sources(struct cfg *c, char *err, size_t errsz)
+{
+	char	*o;
+	int	 i, k;
+
+	if (c->gerrit_url != NULL) {
+		if ((o = cfg_origin(c->gerrit_url)) == NULL) {
+			snprintf(err, errsz, "[gerrit] url must be an http(s) URL");
+			return -1;
+		}
+		if (strncmp(o, "http://", 7) == 0 &&
+		    (!c->gerrit_allow_http_loopback ||
+		    (strncmp(o + 7, "127.0.0.1", 9) != 0 &&
+		    strncmp(o + 7, "localhost", 9) != 0) ||
+		    (o[16] != '\0' && o[16] != ':'))) {
+			free(o);
+			snprintf(err, errsz, "[gerrit] url must be https:// (http "
+			    "only to 127.0.0.1 with allow_http_loopback)");
+			return -1;
+		}
+		c->gerrit_host = strdup(strchr(o, '/') + 2);
+		free(o);
+		if (c->gerrit_host == NULL)
+			return -1;
+		if ((c->gerrit_user == NULL) != (c->gerrit_password_file == NULL)) {
+			snprintf(err, errsz, "[gerrit] user and password_file go "
+			    "together");
+			return -1;
+		}
+	}
+	if (c->git_program == NULL &&
+	    (c->git_program = strdup("/usr/bin/git")) == NULL)
+		return -1;
+	for (i = 0; i < STAGE__COUNT; i++) {
+		k = c->stages[i].kind;
+		if (k == CFG_KIND_COMMAND)
+			continue;
+		if (i != STAGE_MERGE) {
+			snprintf(err, errsz, "[stage %s] kind %s: built-in kinds "
+			    "are for the merge stage", cfg_stage_name(i),
+			    cfg_kind_name(k));
+			return -1;
+		}
+		if (k == CFG_KIND_GERRIT_MERGE && c->gerrit_url == NULL) {
+			snprintf(err, errsz, "[stage merge] kind gerrit-merge "
+			    "needs [gerrit] url");
+			return -1;
+		}
+		if (k == CFG_KIND_GERRIT_MERGE && c->gerrit_user == NULL) {
+			snprintf(err, errsz, "[stage merge] kind gerrit-merge "
+			    "needs [gerrit] user and password_file to approve");
+			return -1;
+		}
+		if (k == CFG_KIND_GIT_CHERRY_PICK && (c->git_dir == NULL ||
+		    c->git_remote == NULL || c->git_branch == NULL)) {
+			snprintf(err, errsz, "[stage merge] kind git-cherry-pick "
+			    "needs [git] dir, remote and branch");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* libinih callback: 1 to go on, 0 to report an error on this line. */
 static int
 cfg_handler(void *user, const char *section, const char *name,
@@ -259,6 +418,8 @@ cfg_handler(void *user, const char *section, const char *name,
 			return cfg_str(&c->db_web, value) == 0;
 		if (strcmp(name, "worker") == 0)
 			return cfg_str(&c->db_worker, value) == 0;
+		if (strcmp(name, "stream") == 0)
+			return cfg_str(&c->db_stream, value) == 0;
 	} else if (strcmp(section, "fcgi") == 0) {
 		if (strcmp(name, "socket") == 0)
 			return cfg_str(&c->fcgi_socket, value) == 0;
@@ -288,6 +449,15 @@ cfg_handler(void *user, const char *section, const char *name,
 				return 0;
 			return (c->masks[c->nmasks++] = strdup(value)) != NULL;
 		}
+		if (strcmp(name, "mode") == 0) {
+			if (strcmp(value, "builtin") == 0)
+				c->mode = CFG_MODE_BUILTIN;
+			else if (strcmp(value, "scap") == 0)
+				c->mode = CFG_MODE_SCAP;
+			else
+				return 0;
+			return 1;
+		}
 		if (strcmp(name, "stage_user") == 0) {
 			/* A user name as useradd takes it; empty: unset. */
 			if (value[0] == '\0') {
@@ -307,6 +477,9 @@ cfg_handler(void *user, const char *section, const char *name,
 				return 0;
 			return (c->env[c->nenv++] = strdup(value)) != NULL;
 		}
+	} else if (strcmp(section, "stream") == 0) {
+		if ((st = cfg_stream(c, name, value)) != -1)
+			return st;
 	} else if (strcmp(section, "oidc") == 0) {
 		if ((st = cfg_oidc(c, name, value)) != -1)
 			return st;
@@ -322,6 +495,21 @@ cfg_handler(void *user, const char *section, const char *name,
 		}
 		if (strcmp(name, "issuer") == 0)
 			return cfg_str(&c->totp_issuer, value) == 0;
+	} else if (strcmp(section, "scap") == 0) {
+		if (strcmp(name, "command") == 0) {
+			cfg_argv_free(c->scap_argv);
+			return (c->scap_argv = cfg_argv_parse(value)) != NULL;
+		}
+		if (strcmp(name, "timeout") == 0)
+			return cfg_int(value, 1, 7 * 86400, &c->scap_timeout) == 0;
+		if (strcmp(name, "grace") == 0)
+			return cfg_int(value, 1, 3600, &c->scap_grace) == 0;
+	} else if (strcmp(section, "gerrit") == 0) {
+		if ((st = cfg_gerrit(c, name, value)) != -1)
+			return st;
+	} else if (strcmp(section, "git") == 0) {
+		if ((st = cfg_git(c, name, value)) != -1)
+			return st;
 	} else if (strncmp(section, "stage ", 6) == 0 &&
 	    (st = cfg_stage_from_name(section + 6)) != -1) {
 		struct cfg_command *cmd = &c->stages[st];
@@ -336,6 +524,14 @@ cfg_handler(void *user, const char *section, const char *name,
 		}
 		if (strcmp(name, "timeout") == 0)
 			return cfg_int(value, 1, 86400, &cmd->timeout) == 0;
+		if (strcmp(name, "kind") == 0) {
+			int k = cfg_kind_from_name(value);
+
+			if (k == -1)
+				return 0;
+			cmd->kind = (enum cfg_stage_kind)k;
+			return 1;
+		}
 	}
 	snprintf(p->err, p->errsz, "unknown key [%s] %s", section, name);
 	p->failed = 1;
@@ -347,7 +543,7 @@ cfg_load(const char *path, char *err, size_t errsz)
 {
 	struct cfg_parse	 p;
 	struct cfg		*c;
-	char			 why_oidc[128];
+	char			 why_oidc[256];
 	int			 line, i;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
@@ -361,8 +557,13 @@ cfg_load(const char *path, char *err, size_t errsz)
 	c->lease = 10;
 	c->log_batch_lines = 5000;
 	c->log_flush_ms = 100;
+	c->gerrit_poll_interval = 5;
+	c->stream_buffer_cap = 256 * 1024;
+	c->stream_ping_interval = 30;
 	for (i = 0; i < STAGE__COUNT; i++)
 		c->stages[i].timeout = 600;
+	c->scap_timeout = 6 * 3600;
+	c->scap_grace = 5;
 
 	memset(&p, 0, sizeof(p));
 	p.cfg = c;
@@ -388,6 +589,17 @@ cfg_load(const char *path, char *err, size_t errsz)
 		    "heartbeat_interval", path);
 		goto fail;
 	}
+	if (c->mode == CFG_MODE_SCAP && c->scap_argv == NULL) {
+		snprintf(err, errsz, "%s: [worker] mode = scap needs [scap] "
+		    "command", path);
+		goto fail;
+	}
+	/* The lease is not renewed between SIGINT and SIGKILL. */
+	if (c->mode == CFG_MODE_SCAP && c->scap_grace >= c->lease) {
+		snprintf(err, errsz, "%s: [scap] grace must be shorter than "
+		    "[worker] lease", path);
+		goto fail;
+	}
 	if (c->fcgi_kept_connections > 0 &&
 	    c->fcgi_threads <= c->fcgi_kept_connections) {
 		snprintf(err, errsz, "%s: [fcgi] threads (%d) must be more than "
@@ -397,6 +609,10 @@ cfg_load(const char *path, char *err, size_t errsz)
 		goto fail;
 	}
 	if (cfg_check_oidc(c, why_oidc, sizeof(why_oidc)) != 0) {
+		snprintf(err, errsz, "%s: %s", path, why_oidc);
+		goto fail;
+	}
+	if (cfg_check_sources(c, why_oidc, sizeof(why_oidc)) != 0) {
 		snprintf(err, errsz, "%s: %s", path, why_oidc);
 		goto fail;
 	}
@@ -415,6 +631,9 @@ cfg_free(struct cfg *c)
 		return;
 	free(c->db_web);
 	free(c->db_worker);
+	free(c->db_stream);
+	free(c->stream_socket);
+	free(c->stream_origin);
 	free(c->fcgi_socket);
 	free(c->fcgi_auth_socket);
 	free(c->stage_user);
@@ -426,6 +645,7 @@ cfg_free(struct cfg *c)
 		cfg_argv_free(c->stages[i].argv);
 		cfg_argv_free(c->stages[i].rollback);
 	}
+	cfg_argv_free(c->scap_argv);
 	free(c->oidc_issuer);
 	free(c->oidc_client_id);
 	free(c->oidc_client_secret);
@@ -439,5 +659,13 @@ cfg_free(struct cfg *c)
 		free(c->oidc_admin_groups[i]);
 	free(c->totp_issuer);
 	explicit_bzero(c->totp_key, sizeof(c->totp_key));
+	free(c->gerrit_url);
+	free(c->gerrit_host);
+	free(c->gerrit_user);
+	free(c->gerrit_password_file);
+	free(c->git_program);
+	free(c->git_dir);
+	free(c->git_remote);
+	free(c->git_branch);
 	free(c);
 }

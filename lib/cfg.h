@@ -13,16 +13,32 @@
 /* enum cfg_stage (STAGE_MERGE ... STAGE__COUNT) comes from lib/vocab.def. */
 #include "vocab.h"
 
+/* [worker] mode: the worker runs the stage table, or one scap command. */
+enum cfg_mode {
+	CFG_MODE_BUILTIN,
+	CFG_MODE_SCAP,
+};
+
+/* What runs a stage: a command, or a built-in kind (`kind =` in the
+ * stage's section; merge only). */
+enum cfg_stage_kind {
+	CFG_KIND_COMMAND = 0,
+	CFG_KIND_GERRIT_MERGE,		/* "gerrit-merge": approve, poll */
+	CFG_KIND_GIT_CHERRY_PICK,	/* "git-cherry-pick": [git] */
+};
+
 /* One stage: argv arrays are NULL-terminated; rollback may be NULL. */
 struct cfg_command {
 	char   **argv;
 	char   **rollback;
 	int      timeout;		/* seconds */
+	enum cfg_stage_kind kind;
 };
 
 struct cfg {
 	char    *db_web;		/* conninfo for the FastCGI app */
 	char    *db_worker;		/* conninfo for the worker */
+	char    *db_stream;		/* conninfo for the stream daemon */
 
 	char    *fcgi_socket;
 	int      fcgi_threads;
@@ -47,6 +63,19 @@ struct cfg {
 
 	struct cfg_command stages[STAGE__COUNT];
 
+	/* [worker] mode and [scap]: one command for the whole deployment
+	 * (the patches appended to scap_argv), speaking SPIDERPIG_IO. */
+	enum cfg_mode mode;
+	char   **scap_argv;
+	int      scap_timeout;		/* seconds, the whole run */
+	int      scap_grace;		/* seconds from SIGINT to SIGKILL */
+
+	/* [stream]: the WebSocket daemon (stream/). */
+	char    *stream_socket;		/* unix socket nginx proxies to */
+	char    *stream_origin;		/* the one Origin allowed, normalised */
+	int      stream_buffer_cap;	/* bytes waiting per client, then close */
+	int      stream_ping_interval;	/* seconds idle before a PING */
+
 	/* [oidc]: browser login; oidc_issuer NULL = login not configured. */
 	char    *oidc_issuer;
 	char    *oidc_client_id;
@@ -65,6 +94,20 @@ struct cfg {
 	unsigned char totp_key[CFG_KEY_LEN];
 	int      totp_key_set;
 	char    *totp_issuer;
+
+	/* [gerrit]: the built-in patch source; gerrit_url NULL = none. */
+	char    *gerrit_url;		/* scheme://host[:port][/path], no '/' at the end */
+	char    *gerrit_host;		/* host[:port] of gerrit_url, lower case */
+	char    *gerrit_user;		/* HTTP basic user for approving */
+	char    *gerrit_password_file;	/* its HTTP password, read when used */
+	int      gerrit_poll_interval;	/* seconds between polls when merging */
+	int      gerrit_allow_http_loopback;
+
+	/* [git]: the second patch source (refs/changes on a remote). */
+	char    *git_program;		/* absolute path; default /usr/bin/git */
+	char    *git_dir;		/* work tree on the deploy branch */
+	char    *git_remote;		/* remote name or URL */
+	char    *git_branch;		/* the deploy branch */
 };
 
 /*
@@ -74,6 +117,10 @@ struct cfg {
  */
 struct cfg	*cfg_load(const char *path, char *err, size_t errsz);
 void		 cfg_free(struct cfg *);
+
+/* A stage kind's config name ("gerrit-merge"), and back (-1 unknown). */
+const char	*cfg_kind_name(enum cfg_stage_kind);
+int		 cfg_kind_from_name(const char *);
 
 /* Stage name as used in SQL and the config ("sync_test"), or NULL. */
 const char	*cfg_stage_name(enum cfg_stage);

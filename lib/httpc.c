@@ -303,15 +303,18 @@ pct_encode(const char *s)
 	return b;
 }
 
-/* "Authorization: Basic base64(enc(user):enc(pass))" (RFC 6749 2.3.1). */
+/* "Authorization: Basic base64(user:pass)": both parts percent-encoded
+ * first when form_encoded (client_secret_basic, RFC 6749 2.3.1), as they
+ * are otherwise (RFC 7617). */
 static char *
-basic_auth_header(const char *user, const char *pass)
+basic_auth_header(const char *user, const char *pass, int form_encoded)
 {
 	static const char prefix[] = "Authorization: Basic ";
 	char	*eu = NULL, *ep = NULL, *joined = NULL, *h = NULL;
 	size_t	 jlen;
 
-	if ((eu = pct_encode(user)) == NULL || (ep = pct_encode(pass)) == NULL)
+	if ((eu = form_encoded ? pct_encode(user) : strdup(user)) == NULL ||
+	    (ep = form_encoded ? pct_encode(pass) : strdup(pass)) == NULL)
 		goto out;
 	jlen = strlen(eu) + 1 + strlen(ep);
 	if ((joined = malloc(jlen + 1)) == NULL)
@@ -357,7 +360,8 @@ httpc_post_form(const char *url, int flags, const char *basic_user,
 		goto nomem;
 	h = nh;
 	if (basic_user != NULL) {
-		if ((auth = basic_auth_header(basic_user, basic_pass)) == NULL)
+		if ((auth = basic_auth_header(basic_user, basic_pass,
+		    1)) == NULL)
 			goto nomem;
 		if ((nh = curl_slist_append(h, auth)) == NULL)
 			goto nomem;
@@ -373,6 +377,48 @@ out:
 		OPENSSL_cleanse(auth, strlen(auth));
 	free(auth);
 	free(form);
+	curl_slist_free_all(h);
+	return rc;
+}
+
+int
+httpc_json(const char *url, int flags, const char *basic_user,
+    const char *basic_pass, const char *json, size_t max_bytes,
+    long timeout_s, struct httpc_response *out, char *err, size_t errsz)
+{
+	struct curl_slist	*h = NULL, *nh;
+	char			*auth = NULL;
+	int			 rc = -1;
+
+	if (out == NULL)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	if (basic_user != NULL && basic_pass == NULL)
+		return -1;
+	if ((nh = curl_slist_append(h, "Accept: application/json")) == NULL)
+		goto nomem;
+	h = nh;
+	if (json != NULL && (nh = curl_slist_append(h, "Content-Type: "
+	    "application/json; charset=UTF-8")) == NULL)
+		goto nomem;
+	h = nh;
+	if (basic_user != NULL) {
+		if ((auth = basic_auth_header(basic_user, basic_pass,
+		    0)) == NULL)
+			goto nomem;
+		if ((nh = curl_slist_append(h, auth)) == NULL)
+			goto nomem;
+		h = nh;
+	}
+	rc = http_request(url, flags, json, h, max_bytes, timeout_s, out, err,
+	    errsz);
+	goto out;
+nomem:
+	util_seterr(err, errsz, "out of memory");
+out:
+	if (auth != NULL)
+		OPENSSL_cleanse(auth, strlen(auth));
+	free(auth);
 	curl_slist_free_all(h);
 	return rc;
 }

@@ -47,6 +47,17 @@ int	 httpc_post_form(const char *url, int flags, const char *basic_user,
 	    char *err, size_t errsz);
 
 /*
+ * GET url (json NULL) or POST the JSON text json to it, with "Accept:
+ * application/json", authenticating with HTTP Basic (RFC 7617: user and
+ * password as they are, never logged) when basic_user is not NULL. Same
+ * limits and result as httpc_get.
+ */
+int	 httpc_json(const char *url, int flags, const char *basic_user,
+	    const char *basic_pass, const char *json, size_t max_bytes,
+	    long timeout_s, struct httpc_response *out, char *err,
+	    size_t errsz);
+
+/*
  * prefix (may be NULL), then first_sep (when not 0), then the NULL
  * terminated name, value list f as name=value&..., every name and value
  * percent-encoded (RFC 3986 unreserved characters kept). A new string

@@ -6,10 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cfg.h"
 #include "db.h"
+#include "gerrit.h"
 #include "mask.h"
 #include "stageuser.h"
 #include "util.h"
@@ -89,6 +91,22 @@ call(struct worker *w, const char *sql, int n, const char *const *params)
 	return 0;
 }
 
+/* The [gerrit] url's host is the one change URLs may name: tell SQL
+ * (settings.gerrit_host) once per run. */
+static void
+worker_gerrit_sync(struct worker *w)
+{
+	const char	*p2[2] = { w->id, w->cfg->gerrit_host };
+
+	if (w->cfg->gerrit_host == NULL || w->gerrit_host_synced)
+		return;
+	if (call(w, "select spiderpig.gerrit_host_set($1, $2)", 2, p2) == 0) {
+		w->gerrit_host_synced = 1;
+		log_info("change URLs must name %s ([gerrit] url)",
+		    w->cfg->gerrit_host);
+	}
+}
+
 /*
  * One wake-up: say we are alive, apply prompt timeouts, offer the head of
  * the queue, then claim and run runnable deployments until none is left
@@ -106,6 +124,8 @@ tick(struct worker *w)
 	    call(w, "select spiderpig.expire_prompts()", 0, NULL) == -1 ||
 	    call(w, "select spiderpig.offer_next()", 0, NULL) == -1)
 		return;
+	worker_gerrit_sync(w);
+	merge_fetch_wanted(w);
 	while (w->sig.terms == 0) {
 		res = db_exec(w->db, "select id, state, requester, "
 		    "array_to_string(patches, ' ') as patches, "
@@ -177,6 +197,7 @@ static int
 worker_start(struct worker *w, const char *path)
 {
 	char	 err[512];
+	struct stat	 st;
 	int	 i;
 
 	memset(w, 0, sizeof(*w));
@@ -199,8 +220,9 @@ worker_start(struct worker *w, const char *path)
 		log_warn("%s: %s", path, err);
 		return 2;
 	}
-	for (i = 0; i < STAGE__COUNT; i++)
-		if (w->cfg->stages[i].argv == NULL)
+	for (i = 0; i < STAGE__COUNT && w->cfg->mode == CFG_MODE_BUILTIN; i++)
+		if (w->cfg->stages[i].argv == NULL &&
+		    w->cfg->stages[i].kind == CFG_KIND_COMMAND)
 			log_warn("[stage %s] has no command: the stage will "
 			    "fail", cfg_stage_name(i));
 	if ((w->mask = mask_compile(w->cfg->masks, w->cfg->nmasks, err,
@@ -214,6 +236,17 @@ worker_start(struct worker *w, const char *path)
 		return 1;
 	}
 	snprintf(w->lease, sizeof(w->lease), "%d seconds", w->cfg->lease);
+	if (gerrit_init() == -1) {
+		log_warn("startup: libcurl did not initialise");
+		return 1;
+	}
+	/* The stage commands run as another user: they must not read it. */
+	if (w->cfg->gerrit_password_file != NULL &&
+	    stat(w->cfg->gerrit_password_file, &st) == 0 &&
+	    (st.st_mode & 0077) != 0)
+		log_warn("[gerrit] password_file %s is readable by group or "
+		    "others: make it 0600, owned by the worker's user",
+		    w->cfg->gerrit_password_file);
 	if (worker_id_init(w) == -1 || signals_init(&w->sig) == -1) {
 		log_warn("startup: %s", strerror(errno));
 		return 1;
@@ -264,6 +297,8 @@ worker_stop(struct worker *w)
 		PQfinish(w->db);
 	if (w->listen != NULL)
 		PQfinish(w->listen);
+	if (w->side != NULL)
+		PQfinish(w->side);
 	mask_free(w->mask);
 	cfg_free(w->cfg);
 }

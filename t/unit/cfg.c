@@ -77,6 +77,23 @@ main(void)
 	}
 	cfg_free(c);
 
+	c = load("[database]\nstream = dbname=x user=spiderpig_stream\n"
+	    "[stream]\nsocket = /run/s.sock\norigin = HTTPS://Deploy.Example.org:443/\n"
+	    "buffer_cap = 65536\nping_interval = 10\n", err, sizeof(err));
+	ok(c != NULL && c->db_stream != NULL &&
+	    strcmp(c->stream_socket, "/run/s.sock") == 0, "[stream] loads");
+	ok(c != NULL && strcmp(c->stream_origin, "https://deploy.example.org") == 0,
+	    "the stream origin is kept as browsers send it (lower case, no :443, no path)");
+	ok(c != NULL && c->stream_buffer_cap == 65536 && c->stream_ping_interval == 10,
+	    "buffer_cap and ping_interval");
+	cfg_free(c);
+	c = load("[database]\nweb = dbname=x\n", err, sizeof(err));
+	ok(c != NULL && c->stream_buffer_cap == 262144 && c->stream_ping_interval == 30,
+	    "[stream] defaults: 256 KiB, 30 s");
+	cfg_free(c);
+	refused("[stream]\norigin = deploy.example.org\n", ":2:", "an origin that is not a URL");
+	refused("[stream]\nbuffer_cap = 100\n", ":2:", "a buffer_cap below 4096");
+	refused("[stream]\nping_interval = 0\n", ":2:", "ping_interval 0");
 	c = load("[database]\nworker = dbname=x\n[worker]\nstage_user = spiderpig-stage\n"
 	    "[stage merge]\ncommand = [\"/bin/true\"]\n", err, sizeof(err));
 	ok(c != NULL && c->stage_user != NULL &&
@@ -121,6 +138,67 @@ main(void)
 	    "the site origin comes from redirect_uri");
 	ok(c != NULL && strcmp(c->oidc_groups_claim, "groups") == 0 &&
 	    strcmp(c->oidc_username_claim, "preferred_username") == 0, "claim defaults");
+	cfg_free(c);
+
+	c = load("[database]\nweb = dbname=x\n", err, sizeof(err));
+	ok(c != NULL && c->mode == CFG_MODE_BUILTIN && c->scap_argv == NULL &&
+	    c->scap_timeout == 6 * 3600 && c->scap_grace == 5,
+	    "mode builtin by default, with the [scap] defaults");
+	cfg_free(c);
+	c = load("[worker]\nmode = scap\n[scap]\ncommand = [\"/usr/bin/scap\", "
+	    "\"backport\", \"--spiderpig\"]\ntimeout = 7200\ngrace = 3\n", err,
+	    sizeof(err));
+	ok(c != NULL && c->mode == CFG_MODE_SCAP && c->scap_argv != NULL &&
+	    strcmp(c->scap_argv[2], "--spiderpig") == 0 && c->scap_argv[3] == NULL &&
+	    c->scap_timeout == 7200 && c->scap_grace == 3, "[worker] mode = scap "
+	    "and [scap] load");
+	cfg_free(c);
+	refused("[worker]\nmode = scap\n", "[scap] command",
+	    "scap mode without a command is refused");
+	refused("[worker]\nmode = magic\n", ":2:", "an unknown mode is refused");
+	refused("[scap]\ncommand = [\"scap\"]\n", ":2:",
+	    "a relative scap command is refused");
+	refused("[worker]\nmode = scap\nlease = 4\n[scap]\ncommand = "
+	    "[\"/usr/bin/scap\"]\ngrace = 4\n", "grace must be shorter",
+	    "a grace period as long as the lease is refused");
+	/* [gerrit], [git] and built-in stage kinds. */
+	c = load("[gerrit]\nurl = https://Gerrit.Example.org:443/r/\n"
+	    "user = bot\npassword_file = /etc/sp/pw\n"
+	    "[stage merge]\nkind = gerrit-merge\n", err, sizeof(err));
+	ok(c != NULL && c->stages[STAGE_MERGE].kind == CFG_KIND_GERRIT_MERGE &&
+	    strcmp(c->gerrit_url, "https://Gerrit.Example.org:443/r") == 0 &&
+	    strcmp(c->gerrit_host, "gerrit.example.org") == 0 &&
+	    c->gerrit_poll_interval == 5, "[gerrit]: url without the trailing "
+	    "/, its host in lower case without :443, poll 5 s");
+	cfg_free(c);
+	refused("[stage merge]\nkind = gerrit-merge\n", "needs [gerrit] url",
+	    "gerrit-merge needs [gerrit] url");
+	refused("[gerrit]\nurl = https://g.example.org\n[stage merge]\n"
+	    "kind = gerrit-merge\n", "needs [gerrit] user and password_file",
+	    "gerrit-merge needs credentials to approve");
+	refused("[gerrit]\nurl = http://g.example.org\n", "must be https://",
+	    "plain http to another host is refused");
+	refused("[gerrit]\nurl = http://127.0.0.1:8080\n", "must be https://",
+	    "plain http to loopback needs allow_http_loopback");
+	c = load("[gerrit]\nurl = http://127.0.0.1:8080\n"
+	    "allow_http_loopback = true\n", err, sizeof(err));
+	ok(c != NULL && strcmp(c->gerrit_host, "127.0.0.1:8080") == 0,
+	    "http to 127.0.0.1 with allow_http_loopback");
+	cfg_free(c);
+	refused("[gerrit]\npassword_file = pw\n", ":2:",
+	    "password_file must be an absolute path");
+	refused("[stage sync_test]\nkind = git-cherry-pick\n",
+	    "built-in kinds are for the merge stage", "kinds are for merge only");
+	refused("[stage merge]\nkind = rsync\n", ":2:", "an unknown kind");
+	refused("[stage merge]\nkind = git-cherry-pick\n",
+	    "needs [git] dir, remote and branch", "git-cherry-pick needs [git]");
+	refused("[git]\nbranch = -x\n", ":2:", "a branch cannot look like an "
+	    "option");
+	c = load("[git]\ndir = /srv/work\nremote = origin\nbranch = deploy\n"
+	    "[stage merge]\nkind = git-cherry-pick\n", err, sizeof(err));
+	ok(c != NULL && strcmp(c->git_program, "/usr/bin/git") == 0 &&
+	    c->stages[STAGE_MERGE].kind == CFG_KIND_GIT_CHERRY_PICK,
+	    "[git] with the default program");
 	cfg_free(c);
 
 	unlink(path);

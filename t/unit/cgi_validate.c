@@ -57,6 +57,12 @@ test_patches(void)
 	}
 	ok(patch_change("https://host/r/12345/") == 12345, "change of a URL");
 	ok(patch_change("987") == 987, "change of a number");
+	ok(patch_change("https://host/r/c/core/+/12345/2") == 12345,
+	    "change of a URL naming a patchset");
+	ok(patch_change("https://host/r/c/core/+/12345/") == 12345,
+	    "change of a Gerrit URL");
+	ok(patch_change("https://host/c/+/x/+/77") == 77,
+	    "change after the last usable /+/");
 }
 
 /* Validate body; the values stay valid until the next call. */
@@ -185,11 +191,13 @@ test_form_list(void)
 {
 	const struct action	*a = action_find("enqueue");
 	static char		 buf[HTTP_FORM_MAX + HTTP_FORM_PARAMS + 1];
-	struct value		 v[1];
+	struct value		 v[ACTION_FIELDS];
 	struct verr		 ve;
 	char			*arr;
 
-	ok(a != NULL && a->nfields == 1, "the enqueue action has one field");
+	ok(a != NULL && a->nfields >= 1 && a->nfields <= ACTION_FIELDS &&
+	    strcmp(a->fields[0].name, "patches") == 0,
+	    "the enqueue action's first field is patches");
 	ok(validate_form("patches=12+https%3A%2F%2Fhost%2Fr%2F34,56", 41,
 	    a->fields, a->nfields, v, buf, sizeof(buf), &ve) == 0,
 	    "a form list of patches");

@@ -11,6 +11,10 @@ package SP::Stack;
 #       server (nginx.d/test.conf; @DIR@ becomes the stack's folder)
 #   worker => {env => [...], mask => [...]} add to the template's env/mask
 #       (@DIR@ in a worker value becomes the stack's folder)
+#   scap => {command => [argv], timeout => S, grace => S}: the [scap]
+#       section (command as JSON); with worker => {mode => 'scap'}
+#   stream => 1: start the WebSocket daemon (tools/stack start DIR stream);
+#       t/lib/SP/Stream.pm drives clients against it
 #   oidc => 1: browser login through the bundled provider (idp/provider.js,
 #       started by tools/stack on a free port); oidc => {issuer => URL,
 #       client_secret => S} another provider (t/badidp). Either way the
@@ -24,6 +28,8 @@ package SP::Stack;
 #   $s->conninfo([user]), $s->dbh, $s->token(user[, label]), $s->repo,
 #   $s->stack(CMD, ARGS) (tools/stack CMD DIR ARGS), $s->worker_pids,
 #   $s->stop_postgres([mode]), $s->api(..., url => FULL_URL, body => BYTES)
+#   sections => {gerrit => {url => ...}, 'stage merge' => {kind => ...}}
+#       set keys of any ini section (added when the template lacks it)
 # SP_KEEP=1 keeps the folder; SP_TMPDIR picks where folders go (/tmp).
 use strict;
 use warnings;
@@ -70,7 +76,7 @@ $SIG{INT} = $SIG{TERM} = sub { exit 130 } unless $SIG{INT};
 
 sub new {
     my ($class, %opt) = @_;
-    my %known = map { $_ => 1 } qw(workers nginx stages worker settings env nginx_conf oidc);
+    my %known = map { $_ => 1 } qw(workers nginx stages worker settings env nginx_conf oidc stream scap sections);
     for (keys %opt) { croak "SP::Stack: unknown option '$_'" unless $known{$_} }
     my $self = bless {
         opt     => \%opt,
@@ -99,6 +105,7 @@ sub new {
         SPIDERPIG_DEMO_TEST_PORT => $ports[2], SPIDERPIG_DEMO_CANARY_PORT => $ports[3],
         SPIDERPIG_DEMO_PRODUCTION_PORT => $ports[4], SPIDERPIG_PG_PORT => 5439,
         SPIDERPIG_INITDB_CACHE => $CACHE, SPIDERPIG_PG_FAST => 1,
+        SPIDERPIG_DEMO_GIT => 0,    # env => {SPIDERPIG_DEMO_GIT => 1}: demo/make-repo
         $oidc ? (SPIDERPIG_HOST => '127.0.0.1', SPIDERPIG_IDP_PORT => $ports[5],
             SPIDERPIG_IDP_LIFETIME => 900) : (),
         %{ $opt{env} // {} },
@@ -124,6 +131,8 @@ sub new {
         $self->sql(q{select spiderpig.bind_identity('root', 'root', $1, 'root')},
             $self->{oidc_issuer}) if $oidc && !ref $oidc;
         $self->_apply_settings($opt{settings}) if $opt{settings};
+        # stream => 1: the WebSocket daemon too (before nginx proxies to it).
+        $self->stack('start', 'stream') if $opt{stream};
         if ($opt{nginx} // 1) {
             $self->stack('start', 'fcgi', 'nginx');
             $self->wait_for(sub {
@@ -248,6 +257,20 @@ sub _override_ini {
         my $v = $worker->{$k};
         my @v = map { (my $x = $_) =~ s/\@DIR\@/$self->{dir}/g; $x } ref $v eq 'ARRAY' ? @$v : ($v);
         push @{ $set{worker} }, [ $k, \@v ];
+    }
+    my $scap = $self->{opt}{scap} // {};
+    for my $k (sort keys %$scap) {
+        my $v = $scap->{$k};
+        push @{ $set{scap} }, [ $k, [ ref $v ? $self->{json}->encode($v) : $v ] ];
+    }
+    # sections => {NAME => {key => value or [values]}}: any other keys, e.g.
+    # {gerrit => {url => ...}, 'stage merge' => {kind => 'gerrit-merge'}}.
+    my $sections = $self->{opt}{sections} // {};
+    for my $sec (sort keys %$sections) {
+        for my $k (sort keys %{ $sections->{$sec} }) {
+            my $v = $sections->{$sec}{$k};
+            push @{ $set{$sec} }, [ $k, ref $v eq 'ARRAY' ? $v : [$v] ];
+        }
     }
     my $oidc = $self->{opt}{oidc};
     if (ref $oidc) {
