@@ -23,7 +23,7 @@ ok(-f 't/browser/node_modules/axe-core/axe.min.js', 'axe-core is installed (cd t
     or do { done_testing; exit 1 };
 
 my $st = SP::Stack->repo . '/t/bin/worker-stage.sh';
-my $s = SP::Stack->new(oidc => 1,
+my $s = SP::Stack->new(oidc => 1, stream => 1,
     stages => { (map { ($_ => [$st, "ok", "1"]) } qw(merge sync_test smoke_test sync_canary canary_check sync_production)),
                 (map { ("${_}_rollback" => [$st, "ok"]) } qw(sync_test sync_canary sync_production)) },
     worker => { poll_interval => 1, heartbeat_interval => 1, lease => 5 });
@@ -55,7 +55,7 @@ $s->sql(q{insert into spiderpig.log_lines (deployment_id, seq, stream, sensitive
 my $shots = $ENV{SP_SCREENSHOTS} // '/tmp/spiderpig-screenshots';
 my $out = tempdir('spiderpig-browser-XXXXXX', DIR => $ENV{SP_TMPDIR} // '/tmp');
 my @cmd = ('timeout', '-k', '5', '420', $node, 't/browser/pages.js', '--base', $s->base_url,
-    '--issuer', $s->oidc_issuer, '--shots', $shots, '--out', $out, '--biglog', $big, '--timeout', 400);
+    '--issuer', $s->oidc_issuer, '--shots', $shots, '--out', $out, '--biglog', $big, '--stream', 1, '--timeout', 400);
 note("@cmd");
 open(my $fh, '-|', @cmd) or die "run node: $!";
 my $n = 0;

@@ -5,6 +5,7 @@
 //
 //   node t/browser/pages.js --base URL --issuer URL --shots DIR --out DIR
 //     --biglog ID    (a deployment with 100000 coloured log lines)
+//     [--stream 1]   (the stream daemon runs: its checks must not be skipped)
 //
 // - Each page: an axe-core check (no serious or critical violation) in
 //   light and dark, no CSP violation in the console, and screenshots at
@@ -236,6 +237,34 @@ async function main() {
   await live(alice, () => window.spiderpigTerminal && window.spiderpigTerminal.lines.some((l) => /stage merge/.test(l.text)),
     null, 30000, 'her log lines appear live');
   if (!await answer('Yes')) return;                     // continue
+  // A forced reconnect while the canary and production stages print: the
+  // log resumes from the last line seen, with no gap and no duplicate.
+  const streaming = await alice.waitForFunction(() => !!window.spiderpigStream, null, { timeout: 5000 })
+    .then(() => true, () => false);
+  if (opt.stream) t.ok(streaming, 'the deployment page is on the stream');
+  if (streaming) {
+    await alice.evaluate(() => { window.__before = window.spiderpigTerminal.lastSeq; window.spiderpigStream.close(); });
+    const back = await alice.waitForFunction(() => window.spiderpigStream && window.spiderpigStream.readyState === 1,
+      null, { timeout: 10000 }).then(() => true, () => false);
+    t.ok(back, 'the stream reconnects after a forced close');
+  }
+  if (streaming) {
+    await live(alice, () => window.spiderpigTerminal.lastSeq > window.__before, null, 20000,
+      'lines printed after the reconnect arrive live');
+    const seqs = await alice.evaluate(async (i) => {
+      const got = window.spiderpigTerminal.lines.map((l) => `${l.seq}-${l.last}`);
+      const all = [];
+      let after = 0;
+      for (;;) {
+        const p = await (await fetch(`/api/v1/deployments/${i}/log?after=${after}&limit=5000`)).json();
+        for (const l of p.lines) all.push(`${l.seq}-${l.last_seq || l.seq}`);
+        if (!p.more || p.lines.length === 0) break;
+        after = p.next_after;
+      }
+      return { got: got.join(','), all: all.slice(0, got.length).join(','), n: got.length };
+    }, id);
+    t.is(seqs.got, seqs.all, `after the reconnect every line is there once, in order (${seqs.n} lines)`);
+  }
   const rolled = await answer('Roll back', async () => {  // finish: roll back, confirmed
     t.ok(/Confirm: Answer/.test(await alice.locator('h1').innerText()), 'rolling back at the finish prompt asks to confirm');
     await checkPage(alice, 'confirm-rollback');
@@ -259,7 +288,9 @@ async function main() {
   await checkPage(alice, 'dashboard-frozen');
 
   // root bans alice: her socket closes within a second (stream only).
-  const streamed = await alice.evaluate(() => !!window.spiderpigStream);
+  const streamed = await alice.waitForFunction(() => !!window.spiderpigStream, null, { timeout: 5000 })
+    .then(() => true, () => false);
+  if (opt.stream) t.ok(streamed, 'the dashboard is on the stream');
   if (streamed) {
     await root.goto(url('/admin'), { waitUntil: 'load' });
     await submitAndWait(root, root.locator('button[aria-label="Ban alice"]'));
