@@ -303,6 +303,7 @@ struct html {
 	char		 flashbuf[200];
 	int		 clear_flash;	/* html_send() clears the flash cookie */
 	const char	*tab;		/* the tab's title when not the page's */
+	const char	*extra_head;	/* template text (a literal) for <head> */
 };
 
 /* Append trusted template text (a literal of ours) as it is. */

@@ -137,8 +137,10 @@ html_begin(struct html *h, const char *title, const struct session *s)
 	html_escape(h, title);
 	html_raw(h, " - spiderpig</title>"
 	    "<link rel=\"stylesheet\" href=\"/static/spiderpig.css\">"
-	    "<script src=\"/static/spiderpig.js\" defer></script>"
-	    "</head>\n<body");
+	    "<script src=\"/static/spiderpig.js\" defer></script>");
+	if (h->extra_head != NULL)
+		html_raw(h, h->extra_head);
+	html_raw(h, "</head>\n<body");
 	if (s != NULL && s->aal == 2) {
 		html_raw(h, " data-user=\"");
 		html_escape(h, s->user);

@@ -295,17 +295,68 @@ log_section(struct req *r, struct html *h, const cJSON *d, int reveal)
 	return 0;
 }
 
-/* The chart's place: during and after the canary and production stages
- * the script draws the recorded error-rate samples here. */
+/* A sample's rate as a percentage with two decimals, or "-". */
+static void
+rate_cell(struct html *h, const cJSON *v)
+{
+	char	buf[32];
+
+	if (!cJSON_IsNumber(v)) {
+		html_raw(h, "<td>-</td>");
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%.2f", v->valuedouble * 100.0);
+	html_raw(h, "<td data-value=\"");
+	html_raw(h, buf);
+	html_raw(h, "\">");
+	html_raw(h, buf);
+	html_raw(h, " %</td>");
+}
+
+/* The error rate of the canary checks: a table of the recorded samples
+ * (the page without JavaScript), which the script draws as a chart with
+ * uPlot above it; "no samples" while there are none. */
 static void
 chart(struct html *h, const cJSON *d)
 {
-	html_raw(h, "<section class=\"chart\" aria-labelledby=\"chart-title\">"
+	const cJSON	*samples = cJSON_GetObjectItemCaseSensitive(d, "samples");
+	const cJSON	*x, *el;
+	char		 buf[32];
+
+	html_raw(h, "<section class=\"chart\" id=\"error-rate\" "
+	    "aria-labelledby=\"chart-title\">"
 	    "<h2 id=\"chart-title\">Error rate</h2><div id=\"error-chart\" "
 	    "data-deployment=\"");
 	html_int(h, page_int(d, "id"));
-	html_raw(h, "\"><p class=\"empty\">No error-rate samples recorded "
-	    "for this deployment.</p></div></section>\n");
+	html_raw(h, "\">");
+	if (cJSON_GetArraySize(samples) == 0) {
+		html_raw(h, "<p class=\"empty\">No error-rate samples recorded "
+		    "for this deployment.</p></div></section>\n");
+		return;
+	}
+	html_raw(h, "</div><details><summary>The samples</summary><div "
+	    "class=\"scroll\"><table id=\"error-samples\"><thead><tr>"
+	    "<th scope=\"col\">Time</th><th scope=\"col\">Seconds in</th>"
+	    "<th scope=\"col\">Canary errors</th><th scope=\"col\">Control "
+	    "errors</th><th scope=\"col\">Verdict</th></tr></thead><tbody>\n");
+	cJSON_ArrayForEach(x, samples) {
+		el = cJSON_GetObjectItemCaseSensitive(x, "elapsed");
+		snprintf(buf, sizeof(buf), "%.1f", cJSON_IsNumber(el) ?
+		    el->valuedouble : 0.0);
+		html_raw(h, "<tr><td>");
+		html_time(h, page_str(x, "at"));
+		html_raw(h, "</td><td data-value=\"");
+		html_raw(h, buf);
+		html_raw(h, "\">");
+		html_raw(h, buf);
+		html_raw(h, "</td>");
+		rate_cell(h, cJSON_GetObjectItemCaseSensitive(x, "canary"));
+		rate_cell(h, cJSON_GetObjectItemCaseSensitive(x, "control"));
+		html_raw(h, "<td>");
+		html_escape(h, page_str(x, "verdict"));
+		html_raw(h, "</td></tr>\n");
+	}
+	html_raw(h, "</tbody></table></div></details></section>\n");
 }
 
 int
@@ -340,6 +391,11 @@ page_deployment(struct req *r)
 		return 0;
 	}
 	snprintf(title, sizeof(title), "Deployment %lld", r->id);
+	if (cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(d,
+	    "samples")) > 0)
+		h.extra_head = "<link rel=\"stylesheet\" href=\"/static/vendor/"
+		    "uPlot.min.css\"><script src=\"/static/vendor/"
+		    "uPlot.iife.min.js\" defer></script>";
 	page_begin(r, &h, title, &s, NULL, 0);
 	html_raw(&h, "<div id=\"deployment\" data-id=\"");
 	html_escape(&h, id);

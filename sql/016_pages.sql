@@ -61,6 +61,30 @@ LANGUAGE sql STABLE AS $$
 	FROM json_array_elements(stages_json(stages_page_json.deployment)) s(j)
 $$;
 
+-- The error-rate samples of a deployment's canary checks, oldest first:
+-- [{at, elapsed, canary, control, verdict}] with the rates as error
+-- fractions (NULL without requests). The samples' table comes with the
+-- canary check's migration; until it exists this is '[]'. The query is a
+-- fixed text; the deployment is a parameter.
+CREATE FUNCTION error_samples(deployment bigint) RETURNS json
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	out	json;
+BEGIN
+	IF to_regclass('spiderpig.canary_samples') IS NULL THEN
+		RETURN '[]';
+	END IF;
+	EXECUTE $q$SELECT coalesce(json_agg(json_build_object('at', s.at,
+	    'elapsed', s.elapsed,
+	    'canary', s.canary_errors / nullif(s.canary_requests, 0),
+	    'control', s.control_errors / nullif(s.control_requests, 0),
+	    'verdict', s.verdict) ORDER BY s.seq), '[]')
+	    FROM spiderpig.canary_samples s WHERE s.deployment_id = $1$q$
+	    INTO out USING deployment;
+	RETURN out;
+END
+$$;
+
 -- A deployment as the page shows it to viewer: the API's answer plus the
 -- labels, durations, patch links and what the viewer may do (answer the
 -- prompt, roll back, cancel, see sensitive lines). NULL when there is no
@@ -94,6 +118,7 @@ BEGIN
 		WHERE l.deployment_id = d.id AND l.sensitive),
 	    'last_seq', (SELECT max(l.seq) FROM log_lines l
 		WHERE l.deployment_id = d.id),
+	    'samples', error_samples(d.id),
 	    'now', now()))::json;
 END
 $$;

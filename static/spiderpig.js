@@ -310,7 +310,37 @@
   // ---- live parts, swapped in from the page's own HTML ------------------------
 
   const LIVE = ['#freeze-banner', '#active', '#queue', '#mine', '#state', '#prompt',
-    '#stages', '#actions', '#users', '#tokens'];
+    '#stages', '#actions', '#error-rate', '#users', '#tokens'];
+
+  // ---- the error-rate chart: drawn with uPlot (static/vendor) from the
+  // samples' table the server renders, which stays for those without it.
+  function drawChart() {
+    const table = document.getElementById('error-samples');
+    const box = document.getElementById('error-chart');
+    if (!table || !box || !window.uPlot) return;
+    const x = [], canary = [], control = [];
+    for (const tr of table.querySelectorAll('tbody tr')) {
+      const v = [...tr.querySelectorAll('td')].map((td) => (td.dataset.value === undefined ? null : Number(td.dataset.value)));
+      x.push(v[1]); canary.push(v[2]); control.push(v[3]);
+    }
+    if (box.querySelector('.uplot')) return;
+    box.textContent = '';
+    box.setAttribute('role', 'img');
+    box.setAttribute('aria-label', `Error rate over ${x.length} samples: canary against control, in percent; the table below has the numbers`);
+    const dark = window.matchMedia('(prefers-color-scheme: dark)').matches;
+    const ink = dark ? '#e8e8ea' : '#1d1d1f', grid = dark ? '#3a3d44' : '#d0d0d7';
+    const axis = { stroke: ink, grid: { stroke: grid }, ticks: { stroke: grid } };
+    const width = () => Math.min(box.clientWidth || 600, 900);
+    const plot = new window.uPlot({
+      width: width(), height: 240,
+      scales: { x: { time: false } },
+      series: [{ label: 'seconds in' },
+        { label: 'canary %', stroke: '#d93025', width: 2 },
+        { label: 'control %', stroke: '#1a73e8', width: 2 }],
+      axes: [{ ...axis, label: 'seconds' }, { ...axis, label: 'errors %' }],
+    }, [x, canary, control], box);
+    window.addEventListener('resize', () => plot.setSize({ width: width(), height: 240 }));
+  }
   let refreshing = null, again = false;
 
   function rowStates(root) {
@@ -339,6 +369,7 @@
           if (cur && nu) cur.replaceWith(document.importNode(nu, true));
         }
         document.title = doc.title;
+        drawChart();
         localTimes(document);
         tick();
         if (/^Your answer is needed/.test(doc.title) && !/^Your answer is needed/.test(oldTitle)) {
@@ -431,6 +462,7 @@
     tick();
     setInterval(tick, 1000);
     notifyButton();
+    drawChart();
     const pre = document.getElementById('log');
     const dep = document.getElementById('deployment');
     let term = null;
@@ -445,6 +477,8 @@
     }
   }
 
+  // uPlot comes after this script (both deferred): draw once all loaded.
+  window.addEventListener('load', drawChart);
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
   else start();
 }());

@@ -83,6 +83,24 @@ like($c, qr/class="duration" data-seconds="\d+" data-running="1">/, 'durations, 
 like($alice->get("/deployments/$id?sensitive=1", { headers => $html })->{content}, qr/password=hunter2/,
     'the requester may show the sensitive lines');
 
+
+# The canary check's samples (the table of sql/012 when it is there; the
+# same columns made here when it is not yet).
+$s->sql(q{create table if not exists spiderpig.canary_samples (deployment_id bigint not null references spiderpig.deployments (id),
+    seq integer not null, at timestamptz not null default now(), elapsed double precision not null, judge text not null,
+    canary_errors double precision, canary_requests double precision, control_errors double precision,
+    control_requests double precision, statistic double precision, verdict text not null, primary key (deployment_id, seq))});
+$s->sql(q{alter table spiderpig.canary_samples owner to spiderpig_owner});
+like($alice->get("/deployments/$id")->{content}, qr/No error-rate samples recorded/, 'no samples: the chart says so');
+$s->sql(q{insert into spiderpig.canary_samples (deployment_id, seq, elapsed, judge, canary_errors, canary_requests,
+    control_errors, control_requests, verdict) select $1, g, g * 10, 'threshold', g, 1000, 2, 1000, 'pass'
+    from generate_series(1, 5) g}, $id);
+$c = $alice->get("/deployments/$id")->{content};
+like($c, qr{<table id="error-samples">}, 'samples: a table of them (without JavaScript)');
+like($c, qr{<td data-value="50.0">50.0</td><td data-value="0.50">0.50 %</td><td data-value="0.20">0.20 %</td><td>pass</td>},
+    'each with its time, rates and verdict');
+like($c, qr{<script src="/static/vendor/uPlot.iife.min.js" defer></script>}, 'and uPlot, served locally, to draw them');
+
 $r = $alice->get('/deployments/999999', { headers => $html });
 is($r->{status}, 404, 'no such deployment: 404');
 like($r->{headers}{'content-type'}, qr{^text/html}, 'as a page');

@@ -52,6 +52,18 @@ $s->sql(q{insert into spiderpig.log_lines (deployment_id, seq, stream, sensitive
              else format(E'\x1b[3%sm[%s]\x1b[0m line %s <b>x</b> \x1b[1mbold\x1b[0m done', 1 + g % 3, to_char(g, 'FM000000'), g) end
     from generate_series(1, 100000) g}, $big);
 
+
+# The canary check's samples (the table of sql/012 when it is there; the
+# same columns made here when it is not yet).
+$s->sql(q{create table if not exists spiderpig.canary_samples (deployment_id bigint not null references spiderpig.deployments (id),
+    seq integer not null, at timestamptz not null default now(), elapsed double precision not null, judge text not null,
+    canary_errors double precision, canary_requests double precision, control_errors double precision,
+    control_requests double precision, statistic double precision, verdict text not null, primary key (deployment_id, seq))});
+$s->sql(q{alter table spiderpig.canary_samples owner to spiderpig_owner});
+$s->sql(q{insert into spiderpig.canary_samples (deployment_id, seq, elapsed, judge, canary_errors, canary_requests,
+    control_errors, control_requests, verdict) select $1, g, g * 5, 'threshold', 3 + (g % 4) + g / 6.0, 1000,
+    2 + (g % 3), 1000, 'pass' from generate_series(1, 24) g}, $big);
+
 my $shots = $ENV{SP_SCREENSHOTS} // '/tmp/spiderpig-screenshots';
 my $out = tempdir('spiderpig-browser-XXXXXX', DIR => $ENV{SP_TMPDIR} // '/tmp');
 my @cmd = ('timeout', '-k', '5', '420', $node, 't/browser/pages.js', '--base', $s->base_url,

@@ -203,6 +203,7 @@ async function main() {
   await visit(alice, '/deployments', 'history');
   await visit(alice, '/tokens', 'tokens');
   await visit(alice, `/deployments/${opt.biglog}`, 'deployment');
+  t.ok(await alice.locator('#error-chart canvas').count() >= 1, 'the error-rate chart is drawn (uPlot, from static/vendor)');
   await visit(alice, '/no/such/page', 'error-404');
   await root.goto(url('/admin'), { waitUntil: 'load' });
   await submitAndWait(root, root.locator('button[aria-label="Ban bob"]'));
