@@ -285,7 +285,8 @@ log_section(struct req *r, struct html *h, const cJSON *d, int reveal)
 		    "</span>\n");
 	html_raw(h, "</pre>\n");
 	if (rows > 0 && strcmp(PQgetvalue(res, rows - 1, 4), "t") == 0) {
-		html_raw(h, "<p>The first " LOG_SERVER_LINES " lines; <a href="
+		html_raw(h, "<p class=\"log-note\">The first " LOG_SERVER_LINES
+		    " lines; <a href="
 		    "\"/api/v1/deployments/");
 		html_escape(h, id);
 		html_raw(h, "/log\">the whole log as JSON</a>.</p>\n");

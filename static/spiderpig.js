@@ -314,7 +314,13 @@
 
   // ---- the error-rate chart: drawn with uPlot (static/vendor) from the
   // samples' table the server renders, which stays for those without it.
-  function drawChart() {
+  let chartPlot = null;
+  window.addEventListener('resize', () => {
+    const box = document.getElementById('error-chart');
+    if (chartPlot && box) chartPlot.setSize({ width: Math.min(box.clientWidth || 600, 900), height: 240 });
+  });
+
+  function drawChart(redraw) {
     const table = document.getElementById('error-samples');
     const box = document.getElementById('error-chart');
     if (!table || !box || !window.uPlot) return;
@@ -323,7 +329,9 @@
       const v = [...tr.querySelectorAll('td')].map((td) => (td.dataset.value === undefined ? null : Number(td.dataset.value)));
       x.push(v[1]); canary.push(v[2]); control.push(v[3]);
     }
-    if (box.querySelector('.uplot')) return;
+    if (box.querySelector('.uplot') && !redraw) return;
+    if (chartPlot) chartPlot.destroy();
+    chartPlot = null;
     box.textContent = '';
     box.setAttribute('role', 'img');
     box.setAttribute('aria-label', `Error rate over ${x.length} samples: canary against control, in percent; the table below has the numbers`);
@@ -331,7 +339,7 @@
     const ink = dark ? '#e8e8ea' : '#1d1d1f', grid = dark ? '#3a3d44' : '#d0d0d7';
     const axis = { stroke: ink, grid: { stroke: grid }, ticks: { stroke: grid } };
     const width = () => Math.min(box.clientWidth || 600, 900);
-    const plot = new window.uPlot({
+    chartPlot = new window.uPlot({
       width: width(), height: 240,
       scales: { x: { time: false } },
       series: [{ label: 'seconds in' },
@@ -339,7 +347,6 @@
         { label: 'control %', stroke: '#1a73e8', width: 2 }],
       axes: [{ ...axis, label: 'seconds' }, { ...axis, label: 'errors %' }],
     }, [x, canary, control], box);
-    window.addEventListener('resize', () => plot.setSize({ width: width(), height: 240 }));
   }
   let refreshing = null, again = false;
 
@@ -369,7 +376,7 @@
           if (cur && nu) cur.replaceWith(document.importNode(nu, true));
         }
         document.title = doc.title;
-        drawChart();
+        drawChart(true);
         localTimes(document);
         tick();
         if (/^Your answer is needed/.test(doc.title) && !/^Your answer is needed/.test(oldTitle)) {
@@ -462,14 +469,14 @@
     tick();
     setInterval(tick, 1000);
     notifyButton();
-    drawChart();
+    drawChart(false);
     const pre = document.getElementById('log');
     const dep = document.getElementById('deployment');
     let term = null;
     if (pre) {
       term = new Terminal(pre);
       window.spiderpigTerminal = term;
-      await term.backfill();
+      if (await term.backfill()) document.querySelector('.log-note')?.remove();
       term.draw(true);
     }
     if (document.body.dataset.user && document.querySelector('#freeze-banner, #deployment')) {
@@ -478,7 +485,9 @@
   }
 
   // uPlot comes after this script (both deferred): draw once all loaded.
-  window.addEventListener('load', drawChart);
+  window.addEventListener('load', () => drawChart());
+  // The chart's colours follow the scheme: draw again when it changes.
+  window.matchMedia('(prefers-color-scheme: dark)').addEventListener('change', () => drawChart(true));
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
   else start();
 }());
