@@ -243,6 +243,127 @@ form_back(const struct req *r, const struct http_param *p, int n)
 	return r->route->back != NULL ? r->route->back : "/";
 }
 
+/* What a's form acts on, for the page's words: the path's {name} or
+ * {id} (formatted into num), else the form's first field. */
+static const char *
+form_subject(const struct req *r, const struct action *a,
+    const struct http_param *p, int np, char *num, size_t numsz)
+{
+	if (!a->subject)
+		return NULL;
+	if (r->name != NULL)
+		return r->name;
+	if (r->id > 0) {
+		snprintf(num, numsz, "%lld", r->id);
+		return num;
+	}
+	return raw_value(p, np, a->fields[0].name);
+}
+
+/* Every problem of ve as a list at the top of the form. */
+static void
+errors_list(struct html *h, const struct verr *ve)
+{
+	size_t	k;
+
+	if (ve == NULL || ve->n == 0)
+		return;
+	html_raw(h, "<div class=\"errors\" role=\"alert\"><p>Please correct "
+	    "this:</p><ul>");
+	for (k = 0; k < ve->n; k++) {
+		html_raw(h, "<li>");
+		html_escape(h, ve->e[k].detail);
+		html_raw(h, "</li>");
+	}
+	html_raw(h, "</ul></div>\n");
+}
+
+/* "Cancel deployment 4 by answering rollback? This cannot be undone." */
+static void
+confirm_question(struct html *h, const struct req *r, const struct action *a,
+    const char *subject, const char *answer)
+{
+	html_raw(h, "<p class=\"confirm\">");
+	html_escape(h, a->label);
+	if (subject != NULL && subject[0] != '\0') {
+		html_raw(h, " ");
+		if (r->id > 0 || a->fields[0].type == FT_INTEGER)
+			html_raw(h, "deployment ");
+		html_escape(h, subject);
+	}
+	if (answer != NULL) {
+		html_raw(h, " by answering <strong>");
+		html_escape(h, answer);
+		html_raw(h, "</strong>");
+	}
+	html_raw(h, "? This cannot be undone.</p>\n");
+}
+
+/* The problem in ve about field name, or NULL. */
+static const char *
+field_error(const struct verr *ve, const char *name)
+{
+	size_t	k;
+
+	for (k = 0; ve != NULL && k < ve->n; k++)
+		if (field_is(ve->e[k].field, name))
+			return ve->e[k].detail;
+	return NULL;
+}
+
+/* The body fields as inputs, values kept; on a confirmation step what is
+ * already chosen (the subject, a prompt and its answer) rides hidden. */
+static void
+form_inputs(struct html *h, const struct action *a, const struct field *fields,
+    size_t n, const struct http_param *p, int np, const struct verr *ve,
+    int confirm)
+{
+	const char	*val, *err;
+	size_t		 i;
+
+	for (i = 0; i < n; i++) {
+		val = raw_value(p, np, fields[i].name);
+		err = field_error(ve, fields[i].name);
+		if (confirm && err == NULL && val != NULL && val[0] != '\0' &&
+		    (&fields[i] == &a->fields[0] ||
+		    strcmp(fields[i].name, "prompt") == 0 ||
+		    strcmp(fields[i].name, "answer") == 0)) {
+			html_raw(h, "<input type=\"hidden\" name=\"");
+			html_escape(h, fields[i].name);
+			html_raw(h, "\" value=\"");
+			html_escape(h, val);
+			html_raw(h, "\">");
+			continue;
+		}
+		page_field_input(h, &fields[i],
+		    a->labels[(size_t)(&fields[i] - a->fields)], val, err);
+	}
+}
+
+/* The submit button (on a confirmation step it says what it will do) and
+ * the way back. */
+static void
+form_buttons(struct html *h, const struct action *a, const char *subject,
+    const char *answer, const char *back, int confirm)
+{
+	html_raw(h, confirm ? "<div class=\"buttons\"><button class=\"danger\">"
+	    : "<div class=\"buttons\"><button>");
+	if (confirm && answer != NULL) {
+		html_raw(h, "Yes, answer ");
+		html_escape(h, answer);
+	} else {
+		html_raw(h, confirm ? "Yes, " : "");
+		html_escape(h, a->label);
+		if (confirm && subject != NULL) {
+			html_raw(h, " ");
+			html_escape(h, subject);
+		}
+	}
+	html_raw(h, "</button> <a href=\"");
+	html_escape(h, back);
+	html_raw(h, "\">Cancel, go back</a></div></form>\n");
+}
+
 /*
  * The action's form again as a page of its own: as a confirmation step
  * (confirm: what it will act on, and one button that says so) or with
@@ -255,50 +376,20 @@ form_page(struct req *r, const struct session *s, const struct action *a,
 {
 	struct html		 h = { 0 };
 	const struct field	*fields;
-	const char		*subject = NULL, *val, *back;
+	const char		*subject, *back, *answer;
 	char			 title[160], num[24];
-	size_t			 i, n, k;
+	size_t			 n;
 
 	fields = body_fields(r, a, &n);
 	back = form_back(r, p, np);
-	if (a->subject) {
-		if (r->name != NULL)
-			subject = r->name;
-		else if (r->id > 0) {
-			snprintf(num, sizeof(num), "%lld", r->id);
-			subject = num;
-		} else
-			subject = raw_value(p, np, a->fields[0].name);
-	}
+	answer = raw_value(p, np, "answer");
+	subject = form_subject(r, a, p, np, num, sizeof(num));
 	snprintf(title, sizeof(title), "%s%s", confirm ? "Confirm: " : "",
 	    a->label);
 	html_begin(&h, title, s);
-	if (ve != NULL && ve->n > 0) {
-		html_raw(&h, "<div class=\"errors\" role=\"alert\"><p>Please "
-		    "correct this:</p><ul>");
-		for (k = 0; k < ve->n; k++) {
-			html_raw(&h, "<li>");
-			html_escape(&h, ve->e[k].detail);
-			html_raw(&h, "</li>");
-		}
-		html_raw(&h, "</ul></div>\n");
-	}
-	if (confirm) {
-		html_raw(&h, "<p class=\"confirm\">");
-		html_escape(&h, a->label);
-		if (subject != NULL && subject[0] != '\0') {
-			html_raw(&h, " ");
-			if (r->id > 0 || (a->fields[0].type == FT_INTEGER))
-				html_raw(&h, "deployment ");
-			html_escape(&h, subject);
-		}
-		if ((val = raw_value(p, np, "answer")) != NULL) {
-			html_raw(&h, " by answering <strong>");
-			html_escape(&h, val);
-			html_raw(&h, "</strong>");
-		}
-		html_raw(&h, "? This cannot be undone.</p>\n");
-	}
+	errors_list(&h, ve);
+	if (confirm)
+		confirm_question(&h, r, a, subject, answer);
 	html_raw(&h, "<form method=\"post\" action=\"");
 	html_escape(&h, r->path);
 	html_raw(&h, "\">");
@@ -306,50 +397,11 @@ form_page(struct req *r, const struct session *s, const struct action *a,
 	html_raw(&h, "<input type=\"hidden\" name=\"back\" value=\"");
 	html_escape(&h, back);
 	html_raw(&h, "\">");
-	if (confirm || action_needs_confirm(a, raw_value(p, np, "answer")))
+	if (confirm || action_needs_confirm(a, answer))
 		html_raw(&h, "<input type=\"hidden\" name=\"confirm\" "
 		    "value=\"1\">");
-	for (i = 0; i < n; i++) {
-		const char *err = NULL;
-
-		val = raw_value(p, np, fields[i].name);
-		for (k = 0; ve != NULL && k < ve->n; k++)
-			if (field_is(ve->e[k].field, fields[i].name)) {
-				err = ve->e[k].detail;
-				break;
-			}
-		if (confirm && err == NULL && val != NULL && val[0] != '\0' &&
-		    (&fields[i] == &a->fields[0] ||
-		    strcmp(fields[i].name, "prompt") == 0 ||
-		    strcmp(fields[i].name, "answer") == 0)) {
-			html_raw(&h, "<input type=\"hidden\" name=\"");
-			html_escape(&h, fields[i].name);
-			html_raw(&h, "\" value=\"");
-			html_escape(&h, val);
-			html_raw(&h, "\">");
-			continue;
-		}
-		page_field_input(&h, &fields[i],
-		    a->labels[(size_t)(&fields[i] - a->fields)], val, err);
-	}
-	html_raw(&h, "<div class=\"buttons\"><button");
-	if (confirm)
-		html_raw(&h, " class=\"danger\"");
-	html_raw(&h, ">");
-	if (confirm && (val = raw_value(p, np, "answer")) != NULL) {
-		html_raw(&h, "Yes, answer ");
-		html_escape(&h, val);
-	} else {
-		html_raw(&h, confirm ? "Yes, " : "");
-		html_escape(&h, a->label);
-		if (confirm && subject != NULL) {
-			html_raw(&h, " ");
-			html_escape(&h, subject);
-		}
-	}
-	html_raw(&h, "</button> <a href=\"");
-	html_escape(&h, back);
-	html_raw(&h, "\">Cancel, go back</a></div></form>\n");
+	form_inputs(&h, a, fields, n, p, np, ve, confirm);
+	form_buttons(&h, a, subject, answer, back, confirm);
 	html_end(&h);
 	html_send(r, status, NULL, &h);
 }
@@ -408,28 +460,15 @@ action_form(struct req *r)
 	struct verr		 ve;
 	char			 buf[HTTP_FORM_MAX + HTTP_FORM_PARAMS + 1];
 	char			 rawbuf[HTTP_FORM_MAX + HTTP_FORM_PARAMS + 1];
-	const char		*why, *subject;
+	const char		*subject;
 	PGresult		*res = NULL, *err = NULL;
 	size_t			 n;
 	int			 np, rc;
 
 	memset(&c, 0, sizeof(c));
 	fields = body_fields(r, a, &n);
-	if ((rc = session_load(r, &s)) < 0)
+	if (page_form_open(r, &s, p, &np, rawbuf, sizeof(rawbuf)) != 0)
 		goto out;
-	if (rc == 0 || s.aal != 2 || r->user == NULL ||
-	    strcmp(r->user, s.user) != 0) {
-		html_message(r, 403, NULL, "Forbidden", "This form needs the "
-		    "session it was shown in; sign in again.");
-		goto out;
-	}
-	np = http_form_parse(r->body != NULL ? r->body : "", r->bodylen, p,
-	    HTTP_FORM_PARAMS, rawbuf, sizeof(rawbuf), &why);
-	if (np < 0 || !session_csrf_ok(&s, raw_value(p, np, "csrf"))) {
-		html_message(r, 403, NULL, "Forbidden", "The form's csrf token "
-		    "is missing or wrong.");
-		goto out;
-	}
 	memcpy(all, form_extra, sizeof(form_extra));
 	if (n > 0)
 		memcpy(all + X_COUNT, fields, n * sizeof(*fields));

@@ -481,15 +481,16 @@ void		 login_cleanup(void);
  * Answers 403 and returns -1 otherwise; -1 too after a database failure.
  */
 int		 page_session(struct req *, struct session *s);
+struct http_param;
 /*
- * Read a page form: the session, then fields[0..nfields) plus the csrf
- * field this adds and checks. vals[i] belongs to fields[i]. Answers and
- * returns -1 on failure. buf holds HTTP_FORM_MAX + HTTP_FORM_PARAMS + 1
- * bytes.
+ * The first step of a page form that shows its own errors: the session
+ * (AAL2, the user nginx or the app vouched for), the raw decoded fields
+ * into p[0..*np) (strings in buf, HTTP_FORM_MAX + HTTP_FORM_PARAMS + 1
+ * bytes) and the csrf field checked. Answers 403 and returns -1 on
+ * failure; validating the fields is the caller's.
  */
-int		 page_form_read(struct req *, struct session *s,
-		    const struct field *fields, size_t nfields,
-		    struct value *vals, char *buf, size_t bufsz);
+int		 page_form_open(struct req *, struct session *s,
+		    struct http_param *p, int *np, char *buf, size_t bufsz);
 /* Run a statement whose one value is JSON; NULL after answering a page. */
 cJSON		*page_json(struct req *, const char *sql, int nparams,
 		    const char *const *params);

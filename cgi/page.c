@@ -1,6 +1,6 @@
-/* page.c: what the HTML pages share: the session check, the form path
- * that adds the csrf field, forms drawn from the action table, and the
- * freeze banner and queue table two pages show. */
+/* page.c: what the HTML pages share: the session check, the first step
+ * of a page form (session, csrf), forms, inputs and answer buttons drawn
+ * from the action table, the flash, and the freeze banner. */
 #include <stdio.h>
 #include <string.h>
 
@@ -10,13 +10,6 @@
 #include "cgi.h"
 #include "http.h"
 #include "json.h"
-
-/* The form field every page form carries; fields[0] for form_read(). */
-static const struct field csrf_field = {
-	.name = "csrf", .type = FT_STRING, .required = 1, .min = 1, .max = 128,
-};
-
-#define PAGE_FORM_FIELDS	8
 
 int
 page_session(struct req *r, struct session *s)
@@ -35,23 +28,30 @@ page_session(struct req *r, struct session *s)
 }
 
 int
-page_form_read(struct req *r, struct session *s, const struct field *fields,
-    size_t nfields, struct value *vals, char *buf, size_t bufsz)
+page_form_open(struct req *r, struct session *s, struct http_param *p,
+    int *np, char *buf, size_t bufsz)
 {
-	struct field	all[PAGE_FORM_FIELDS + 1];
-	struct value	got[PAGE_FORM_FIELDS + 1];
+	const char	*why, *csrf = NULL;
+	int		 rc, i;
 
-	if (nfields > PAGE_FORM_FIELDS) {
-		html_message(r, 500, NULL, "Internal error", "form table");
+	if ((rc = session_load(r, s)) < 0)
+		return -1;
+	if (rc == 0 || s->aal != 2 || r->user == NULL ||
+	    strcmp(r->user, s->user) != 0) {
+		html_message(r, 403, NULL, "Forbidden", "This form needs the "
+		    "session it was shown in; sign in again.");
 		return -1;
 	}
-	all[0] = csrf_field;
-	if (nfields > 0)
-		memcpy(all + 1, fields, nfields * sizeof(*fields));
-	if (form_read(r, s, all, nfields + 1, got, buf, bufsz, 2) != 0)
+	*np = http_form_parse(r->body != NULL ? r->body : "", r->bodylen, p,
+	    HTTP_FORM_PARAMS, buf, bufsz, &why);
+	for (i = 0; i < *np; i++)
+		if (strcmp(p[i].key, "csrf") == 0)
+			csrf = p[i].val;
+	if (*np < 0 || !session_csrf_ok(s, csrf)) {
+		html_message(r, 403, NULL, "Forbidden", "The form's csrf token "
+		    "is missing or wrong.");
 		return -1;
-	if (nfields > 0)
-		memcpy(vals, got + 1, nfields * sizeof(*vals));
+	}
 	return 0;
 }
 

@@ -112,31 +112,15 @@ page_token_create(struct req *r)
 	struct http_param p[HTTP_FORM_PARAMS];
 	char		 buf[HTTP_FORM_MAX + HTTP_FORM_PARAMS + 1];
 	char		 raw[HTTP_FORM_MAX + HTTP_FORM_PARAMS + 1], hdr[300];
-	const char	*params[3], *why, *name = NULL, *csrf = NULL, *tok;
+	const char	*params[3], *name = NULL, *tok;
 	PGresult	*res;
-	int		 np, i, rc;
+	int		 np, i;
 
-	if ((rc = session_load(r, &s)) < 0)
+	if (page_form_open(r, &s, p, &np, raw, sizeof(raw)) != 0)
 		return 0;
-	if (rc == 0 || s.aal != 2 || r->user == NULL ||
-	    strcmp(r->user, s.user) != 0) {
-		html_message(r, 403, NULL, "Forbidden", "This form needs the "
-		    "session it was shown in; sign in again.");
-		return 0;
-	}
-	np = http_form_parse(r->body != NULL ? r->body : "", r->bodylen, p,
-	    HTTP_FORM_PARAMS, raw, sizeof(raw), &why);
-	for (i = 0; i < np; i++) {
-		if (strcmp(p[i].key, "csrf") == 0)
-			csrf = p[i].val;
-		else if (strcmp(p[i].key, "name") == 0)
+	for (i = 0; i < np; i++)
+		if (strcmp(p[i].key, "name") == 0)
 			name = p[i].val;
-	}
-	if (np < 0 || !session_csrf_ok(&s, csrf)) {
-		html_message(r, 403, NULL, "Forbidden", "The form's csrf token "
-		    "is missing or wrong.");
-		return 0;
-	}
 	all[0] = (struct field){ .name = "csrf", .type = FT_STRING,
 	    .required = 1, .min = 1, .max = 128 };
 	memcpy(all + 1, token_new_fields, sizeof(token_new_fields));
