@@ -224,6 +224,17 @@ async function main() {
     return tr && /alice/.test(tr.textContent);
   }, id, 15000, `root's dashboard shows alice's deployment ${id} in the queue without a reload`);
 
+  // Notifications, recorded: a stand-in for the browser's (headless shows
+  // none) on every page alice opens from here on.
+  await alice.addInitScript(() => {
+    window.__notes = [];
+    window.Notification = class {
+      constructor(title) { window.__notes.push(title); }
+      static get permission() { return 'granted'; }
+      static requestPermission() { return Promise.resolve('granted'); }
+    };
+  });
+
   // alice answers every prompt by clicking on her deployment's page.
   await alice.goto(url(`/deployments/${id}`), { waitUntil: 'load' });
   const answer = async (label, next) => {
@@ -266,6 +277,10 @@ async function main() {
     }, id);
     t.is(seqs.got, seqs.all, `after the reconnect every line is there once, in order (${seqs.n} lines)`);
   }
+  await alice.waitForFunction(() => window.__notes.some((n) => /your answer is needed/.test(n)), null,
+    { timeout: 20000 }).catch(() => {});
+  t.ok(await alice.evaluate(() => window.__notes.some((n) => /your answer is needed/.test(n))),
+    'a notification says her answer is needed when the finish prompt opens');
   const rolled = await answer('Roll back', async () => {  // finish: roll back, confirmed
     t.ok(/Confirm: Answer/.test(await alice.locator('h1').innerText()), 'rolling back at the finish prompt asks to confirm');
     await checkPage(alice, 'confirm-rollback');
