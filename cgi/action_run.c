@@ -278,25 +278,30 @@ errors_list(struct html *h, const struct verr *ve)
 	html_raw(h, "</ul></div>\n");
 }
 
-/* "Cancel deployment 4 by answering rollback? This cannot be undone." */
+/* "Ban alice? This cannot be undone." or, for an answer that rolls back,
+ * "Answer rollback for deployment 4? This rolls the deployment back." */
 static void
 confirm_question(struct html *h, const struct req *r, const struct action *a,
     const char *subject, const char *answer)
 {
+	int	deployment = r->id > 0 || (a->nfields > 0 &&
+	    a->fields[0].type == FT_INTEGER);
+
 	html_raw(h, "<p class=\"confirm\">");
-	html_escape(h, a->label);
+	if (answer != NULL) {
+		html_raw(h, "Answer <strong>");
+		html_escape(h, answer);
+		html_raw(h, "</strong>");
+	} else
+		html_escape(h, a->label);
 	if (subject != NULL && subject[0] != '\0') {
-		html_raw(h, " ");
-		if (r->id > 0 || a->fields[0].type == FT_INTEGER)
+		html_raw(h, answer != NULL ? " for " : " ");
+		if (deployment)
 			html_raw(h, "deployment ");
 		html_escape(h, subject);
 	}
-	if (answer != NULL) {
-		html_raw(h, " by answering <strong>");
-		html_escape(h, answer);
-		html_raw(h, "</strong>");
-	}
-	html_raw(h, "? This cannot be undone.</p>\n");
+	html_raw(h, answer != NULL ? "? This rolls the deployment back.</p>\n" :
+	    "? This cannot be undone.</p>\n");
 }
 
 /* The problem in ve about field name, or NULL. */

@@ -62,7 +62,8 @@ like($page, qr/aria-label="Roll back: answer rollback for deployment $id2"/, 'th
 $r = $b->post_form("/ui/deployments/$id2/answer", { csrf => $csrf, prompt => $pid, answer => 'rollback',
     back => "/deployments/$id2" });
 is($r->{status}, 200, 'a single click on roll back asks for confirmation');
-like($r->{content}, qr/by answering <strong>rollback<\/strong>/, 'saying which answer');
+like($r->{content}, qr/Answer <strong>rollback<\/strong> for deployment $id2\? This rolls the deployment back/,
+    'saying which answer and what it does');
 is($state->($id2), 'awaiting_finish', 'production is not rolled back by one click');
 
 # Log out everyone asks too (root).
