@@ -40,6 +40,9 @@ MIGRATIONS := $(sort $(wildcard sql/[0-9][0-9][0-9]_*.sql))
 # Derived from lib/vocab.def, and committed so that psql users and the docs
 # see them; a test checks they are current.
 VOCAB_OUT  := sql/vocab.sql doc/vocabulary.md
+# The pages' front-end libraries (static/package-lock.json), copied out of
+# node_modules so nginx serves them from /static/vendor/.
+VENDOR     := static/vendor/uPlot.iife.min.js static/vendor/uPlot.min.css
 
 .PHONY: all deps build run test asan bench fuzz clean
 
@@ -55,7 +58,7 @@ deps:
 	fi
 
 build: $(B)/spiderpig-fcgi $(B)/spiderpig-worker $(B)/spiderpig-stream \
-       $(UNIT_BIN) $(VOCAB_OUT)
+       $(UNIT_BIN) $(VOCAB_OUT) $(VENDOR)
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -119,6 +122,15 @@ run: deps build idp/node_modules/.package-lock.json
 # The bundled OIDC provider's npm packages (make run, tests), exactly as locked.
 idp/node_modules/.package-lock.json: idp/package-lock.json
 	npm ci --prefix idp --no-audit --no-fund
+
+# The pages' front-end libraries, from npm exactly as locked, copied into
+# static/vendor, which nginx serves under /static/vendor/ (no CDN).
+static/node_modules/.package-lock.json: static/package-lock.json
+	npm ci --prefix static --no-audit --no-fund
+
+static/vendor/%: static/node_modules/.package-lock.json
+	@mkdir -p static/vendor
+	cp static/node_modules/uplot/dist/$* $@
 
 # The browser tests' npm packages: playwright-core only, driving Debian's
 # chromium (it never downloads a browser).

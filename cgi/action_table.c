@@ -34,7 +34,8 @@
 
 const struct action actions[] = {
 	{
-		.name = "enqueue", .label = "Queue", .created = 1,
+		.name = "enqueue", .label = "Queue",
+		.done = "Queued", .confirm = CONFIRM_NEVER, .created = 1,
 		FIELDS({ .name = "patches", .type = FT_STRINGS,
 		    .required = 1, .min = 1, .max = 20, .maxlen = 300,
 		    .check = check_patch, .unique_key = patch_change },
@@ -49,7 +50,8 @@ const struct action actions[] = {
 		},
 	},
 	{
-		.name = "answer", .label = "Answer", .subject = 1,
+		.name = "answer", .label = "Answer",
+		.done = "Answered", .confirm = CONFIRM_ROLLBACK_ANSWER, .subject = 1,
 		FIELDS(F_DEPLOYMENT,
 		    { .name = "prompt", .type = FT_INTEGER, .required = 1,
 		    .min = 1, .max = ID_MAX },
@@ -67,7 +69,8 @@ const struct action actions[] = {
 		},
 	},
 	{
-		.name = "rollback", .label = "Roll back", .subject = 1,
+		.name = "rollback", .label = "Roll back",
+		.done = "Rollback requested", .confirm = CONFIRM_ALWAYS, .subject = 1,
 		FIELDS(F_DEPLOYMENT, F_REASON(0)),
 		.labels = { "Deployment", "Reason" },
 		.sql = AS_DEPLOYMENT("spiderpig.request_rollback($1, "
@@ -79,7 +82,8 @@ const struct action actions[] = {
 		},
 	},
 	{
-		.name = "cancel", .label = "Cancel", .subject = 1,
+		.name = "cancel", .label = "Cancel",
+		.done = "Cancelled", .confirm = CONFIRM_ALWAYS, .subject = 1,
 		FIELDS(F_DEPLOYMENT),
 		.labels = { "Deployment" },
 		.sql = AS_DEPLOYMENT("spiderpig.cancel($1, $2::bigint)"),
@@ -91,6 +95,7 @@ const struct action actions[] = {
 	},
 	{
 		.name = "freeze", .label = "Freeze",
+		.done = "Deployments frozen", .confirm = CONFIRM_NEVER,
 		FIELDS(F_REASON(1),
 		    { .name = "until", .type = FT_STRING, .min = 20,
 		    .max = 40, .check = check_rfc3339 }),
@@ -106,6 +111,7 @@ const struct action actions[] = {
 	},
 	{
 		.name = "unfreeze", .label = "Unfreeze",
+		.done = "Deployments unfrozen", .confirm = CONFIRM_NEVER,
 		.sql = "SELECT json_build_object('frozen', false) "
 		    "FROM spiderpig.unfreeze($1)",
 		.routes = {
@@ -115,6 +121,7 @@ const struct action actions[] = {
 	},
 	{
 		.name = "set-role", .label = "Add or change",
+		.done = "Role set", .confirm = CONFIRM_NEVER,
 		FIELDS(F_USER,
 		    { .name = "role", .type = FT_STRING, .required = 1,
 		    .min = 1, .max = 16, .check = check_role }),
@@ -128,7 +135,8 @@ const struct action actions[] = {
 		},
 	},
 	{
-		.name = "ban", .label = "Ban", .subject = 1,
+		.name = "ban", .label = "Ban",
+		.done = "Banned", .confirm = CONFIRM_ALWAYS, .subject = 1,
 		FIELDS(F_USER, F_REASON(1)),
 		.labels = { "User", "Reason" },
 		.sql = "SELECT json_build_object('name', $2::text, 'banned', "
@@ -140,7 +148,8 @@ const struct action actions[] = {
 		},
 	},
 	{
-		.name = "unban", .label = "Unban", .subject = 1,
+		.name = "unban", .label = "Unban",
+		.done = "Unbanned", .confirm = CONFIRM_NEVER, .subject = 1,
 		FIELDS(F_USER),
 		.labels = { "User" },
 		.sql = "SELECT json_build_object('name', $2::text, 'banned', "
@@ -152,7 +161,8 @@ const struct action actions[] = {
 		},
 	},
 	{
-		.name = "logout", .label = "Log out", .subject = 1,
+		.name = "logout", .label = "Log out",
+		.done = "Logged out", .confirm = CONFIRM_ALWAYS, .subject = 1,
 		FIELDS(F_USER),
 		.labels = { "User" },
 		.sql = "SELECT json_build_object('name', $2::text, "
@@ -165,6 +175,7 @@ const struct action actions[] = {
 	},
 	{
 		.name = "totp-reset", .label = "Reset second factor",
+		.done = "Second factor reset", .confirm = CONFIRM_ALWAYS,
 		.subject = 1,
 		FIELDS(F_USER),
 		.labels = { "User" },
@@ -178,6 +189,7 @@ const struct action actions[] = {
 	},
 	{
 		.name = "logout-all", .label = "Log out everyone",
+		.done = "Everyone was logged out", .confirm = CONFIRM_ALWAYS,
 		.sql = "SELECT json_build_object('sessions_revoked', n) "
 		    "FROM spiderpig.logout_all($1) n",
 		.routes = {
@@ -186,7 +198,8 @@ const struct action actions[] = {
 		},
 	},
 	{
-		.name = "move", .label = "Move", .subject = 1,
+		.name = "move", .label = "Move",
+		.done = "Moved", .confirm = CONFIRM_NEVER, .subject = 1,
 		FIELDS(F_DEPLOYMENT,
 		    { .name = "position", .type = FT_INTEGER, .required = 1,
 		    .min = 1, .max = 1000000 }),
@@ -199,7 +212,8 @@ const struct action actions[] = {
 		},
 	},
 	{
-		.name = "token-revoke", .label = "Revoke token", .subject = 1,
+		.name = "token-revoke", .label = "Revoke token",
+		.done = "Token revoked", .confirm = CONFIRM_ALWAYS, .subject = 1,
 		FIELDS({ .name = "token", .type = FT_INTEGER, .required = 1,
 		    .min = 1, .max = ID_MAX }),
 		.labels = { "Token ID" },
@@ -215,6 +229,21 @@ const struct action actions[] = {
 };
 
 const size_t	nactions = sizeof(actions) / sizeof(actions[0]);
+
+int
+action_needs_confirm(const struct action *a, const char *answer)
+{
+	switch (a->confirm) {
+	case CONFIRM_ALWAYS:
+		return 1;
+	case CONFIRM_ROLLBACK_ANSWER:
+		return answer != NULL && (strcmp(answer, "rollback") == 0 ||
+		    strcmp(answer, "no") == 0);
+	case CONFIRM_NEVER:
+		break;
+	}
+	return 0;
+}
 
 const struct action *
 action_find(const char *name)

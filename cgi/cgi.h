@@ -186,10 +186,14 @@ struct verr;
 /*
  * THE error answer: application/problem+json (RFC 9457) with type, title,
  * status and detail; with ve, also "field" (the first) and "errors" (all).
+ * A browser asking for a page outside /api/ gets the same as HTML.
  * 503 carries Retry-After, 405 the Allow header from r->allow.
  */
 void		 reply_problem(struct req *, int status, const struct verr *ve,
 		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* 1 when a browser asks for a page outside /api/ (Accept: text/html):
+ * reply_problem() then answers with an HTML page instead. */
+int		 req_wants_html(const struct req *);
 /* Input that failed validation: ve's status (400 or 415) with every
  * problem listed and the first as detail. */
 void		 reply_invalid(struct req *, const struct verr *ve);
@@ -324,9 +328,18 @@ struct route {
  * from the path, else from the body like the other fields. The form path
  * adds and checks the csrf field itself.
  */
+/* When a page form asks "are you sure?" before running an action. */
+enum confirm {
+	CONFIRM_NEVER = 0,
+	CONFIRM_ALWAYS,		/* destructive: ban, log out, revoke ... */
+	CONFIRM_ROLLBACK_ANSWER	/* an answer that rolls back ("rollback", "no") */
+};
+
 struct action {
 	const char		*name;		/* "freeze": how pages name it */
 	const char		*label;		/* the form's button */
+	const char		*done;		/* what the page says it did */
+	enum confirm		 confirm;	/* page forms only, never the API */
 	const struct field	*fields;
 	size_t			 nfields;
 	const char		*labels[ACTION_FIELDS];	/* a form's, per field */
@@ -341,6 +354,9 @@ extern const size_t		nactions;
 
 /* The action called name, or NULL. */
 const struct action	*action_find(const char *name);
+/* 1 when a page form of a with these (raw) answer must be confirmed. */
+int		 action_needs_confirm(const struct action *a,
+		    const char *answer);
 /* Serve r->action for the API (JSON in and out) or a page form (303). */
 int		 action_api(struct req *);
 int		 action_form(struct req *);
@@ -359,9 +375,14 @@ enum route_result route_match(struct req *, const struct route **);
 
 /* A page being built; on out of memory it stops growing and remembers. */
 struct html {
-	char	*buf;
-	size_t	 len, cap;
-	int	 failed;
+	char		*buf;
+	size_t		 len, cap;
+	int		 failed;
+	const char	*flash;		/* "what it did", shown under the title */
+	char		 flashbuf[200];
+	int		 clear_flash;	/* html_send() clears the flash cookie */
+	const char	*tab;		/* the tab's title when not the page's */
+	const char	*extra_head;	/* template text (a literal) for <head> */
 };
 
 /* Append trusted template text (a literal of ours) as it is. */
@@ -369,6 +390,12 @@ void		 html_raw(struct html *, const char *);
 /* THE escaping function: append text with & < > " ' escaped. */
 void		 html_escape(struct html *, const char *text);
 void		 html_int(struct html *, long long);
+/* A time as <time datetime="ISO">ISO</time> (UTC; the script shows it in
+ * the viewer's zone); "-" when iso is empty. */
+void		 html_time(struct html *, const char *iso);
+/* A duration ("4m 05s"), marked for the script to keep counting while
+ * running; "-" for a negative one. */
+void		 html_duration(struct html *, double seconds, int running);
 void		 html_free(struct html *);	/* members only */
 
 struct session;
@@ -391,6 +418,14 @@ void		 html_db_error(struct req *, const PGresult *err);
 
 #define SESSION_COOKIE	"__Host-spiderpig_session"
 #define LOGIN_COOKIE	"__Host-spiderpig_login"
+
+/* The one-time message a POST leaves for the page it redirects to (what
+ * an action did, or a new API token): set with the 303, cleared by the
+ * page that shows it. */
+#define FLASH_COOKIE	"__Host-spiderpig_flash"
+#define FLASH_COOKIE_CLEAR \
+	"Set-Cookie: " FLASH_COOKIE "=; Path=/; Secure; HttpOnly; " \
+	"SameSite=Strict; Max-Age=0\r\n"
 
 /* The header line that clears the session cookie. */
 #define SESSION_COOKIE_CLEAR \
@@ -446,15 +481,16 @@ void		 login_cleanup(void);
  * Answers 403 and returns -1 otherwise; -1 too after a database failure.
  */
 int		 page_session(struct req *, struct session *s);
+struct http_param;
 /*
- * Read a page form: the session, then fields[0..nfields) plus the csrf
- * field this adds and checks. vals[i] belongs to fields[i]. Answers and
- * returns -1 on failure. buf holds HTTP_FORM_MAX + HTTP_FORM_PARAMS + 1
- * bytes.
+ * The first step of a page form that shows its own errors: the session
+ * (AAL2, the user nginx or the app vouched for), the raw decoded fields
+ * into p[0..*np) (strings in buf, HTTP_FORM_MAX + HTTP_FORM_PARAMS + 1
+ * bytes) and the csrf field checked. Answers 403 and returns -1 on
+ * failure; validating the fields is the caller's.
  */
-int		 page_form_read(struct req *, struct session *s,
-		    const struct field *fields, size_t nfields,
-		    struct value *vals, char *buf, size_t bufsz);
+int		 page_form_open(struct req *, struct session *s,
+		    struct http_param *p, int *np, char *buf, size_t bufsz);
 /* Run a statement whose one value is JSON; NULL after answering a page. */
 cJSON		*page_json(struct req *, const char *sql, int nparams,
 		    const char *const *params);
@@ -462,10 +498,37 @@ cJSON		*page_json(struct req *, const char *sql, int nparams,
  * (as inputs, except a subject the path carries) and a button. */
 void		 page_action_form(struct html *, const struct session *s,
 		    const struct action *a, const char *path, int with_subject);
+/* One labelled input for field f, with value kept and, with error, the
+ * problem next to it (aria-invalid, aria-describedby). */
+void		 page_field_input(struct html *, const struct field *f,
+		    const char *label, const char *value, const char *error);
+/* 1 when s may follow an action's name in the flash cookie. */
+int		 flash_subject_ok(const char *s);
+/*
+ * html_begin() for a page that may show the flash a POST left ("Banned:
+ * alice."); the page's answer clears it. With token, a new API token
+ * the flash carries goes there (else token[0] is '\0').
+ */
+void		 page_begin(struct req *, struct html *, const char *title,
+		    const struct session *s, char *token, size_t toksz);
 /* A form with one button POSTing to prefix + id + suffix. */
 void		 page_button(struct html *, const struct session *s,
 		    const char *prefix, long long id, const char *suffix,
 		    const char *label);
+/* The same whose accessible name adds what it acts on ("Revoke ci"). */
+void		 page_button_named(struct html *, const struct session *s,
+		    const char *prefix, long long id, const char *suffix,
+		    const char *label, const char *what);
+/* A button answering choice to prompt of deployment id, reading label
+ * (NULL: the choice's usual label); back is the page to return to
+ * ("deployment": the deployment's own). */
+void		 page_answer_button(struct html *, const struct session *s,
+		    long long id, long long prompt, const char *choice,
+		    const char *label, const char *back);
+/* Every answer to prompt p (its labels when it has them), or a text field
+ * for a free-text prompt. */
+void		 page_prompt_answers(struct html *, const struct session *s,
+		    long long id, const cJSON *p, const char *back);
 /* "Deployments are frozen by ..." when doc's "freeze" is an object. */
 void		 page_freeze_banner(struct html *, const cJSON *doc);
 /* The state of deployment d as a person reads it ("state_label"), with
@@ -473,8 +536,6 @@ void		 page_freeze_banner(struct html *, const cJSON *doc);
 void		 page_state(struct html *, const cJSON *d);
 /* The patches of deployment d, separated by spaces. */
 void		 page_patches(struct html *, const cJSON *d);
-/* doc's "queue" (the active deployment first) as a table. */
-void		 page_queue_table(struct html *, const cJSON *doc);
 /* doc's member k as a string ("" when absent) or integer (0). */
 const char	*page_str(const cJSON *doc, const char *k);
 long long	 page_int(const cJSON *doc, const char *k);
@@ -517,6 +578,9 @@ int	 totp_submit(struct req *);
 int	 page_dashboard(struct req *);			/* page_dashboard.c */
 int	 page_tokens(struct req *);			/* page_tokens.c */
 int	 page_token_create(struct req *);
+int	 page_deployment(struct req *);		/* page_deployment.c */
+int	 page_history(struct req *);			/* page_history.c */
+int	 page_audit(struct req *);			/* page_audit.c */
 int	 page_admin(struct req *);			/* page_admin.c */
 int	 page_admin_unknown(struct req *);
 

@@ -77,6 +77,45 @@ html_int(struct html *h, long long n)
 }
 
 void
+html_time(struct html *h, const char *iso)
+{
+	if (iso == NULL || iso[0] == '\0') {
+		html_raw(h, "-");
+		return;
+	}
+	html_raw(h, "<time datetime=\"");
+	html_escape(h, iso);
+	html_raw(h, "\">");
+	html_escape(h, iso);
+	html_raw(h, "</time>");
+}
+
+void
+html_duration(struct html *h, double seconds, int running)
+{
+	char		buf[64];
+	long long	s;
+
+	if (seconds < 0) {
+		html_raw(h, "-");
+		return;
+	}
+	s = (long long)(seconds + 0.5);
+	if (s < 60)
+		snprintf(buf, sizeof(buf), "%llds", s);
+	else if (s < 3600)
+		snprintf(buf, sizeof(buf), "%lldm %02llds", s / 60, s % 60);
+	else
+		snprintf(buf, sizeof(buf), "%lldh %02lldm", s / 3600,
+		    s / 60 % 60);
+	html_raw(h, "<span class=\"duration\" data-seconds=\"");
+	html_int(h, s);
+	html_raw(h, running ? "\" data-running=\"1\">" : "\">");
+	html_raw(h, buf);
+	html_raw(h, "</span>");
+}
+
+void
 html_free(struct html *h)
 {
 	free(h->buf);
@@ -87,16 +126,38 @@ void
 html_begin(struct html *h, const char *title, const struct session *s)
 {
 	html_raw(h, "<!doctype html>\n<html lang=\"en\"><head>"
-	    "<meta charset=\"utf-8\"><title>");
+	    "<meta charset=\"utf-8\">"
+	    "<meta name=\"viewport\" content=\"width=device-width, "
+	    "initial-scale=1\">"
+	    "<meta name=\"color-scheme\" content=\"light dark\"><title>");
+	if (h->tab != NULL) {
+		html_escape(h, h->tab);
+		html_raw(h, " - ");
+	}
 	html_escape(h, title);
 	html_raw(h, " - spiderpig</title>"
 	    "<link rel=\"stylesheet\" href=\"/static/spiderpig.css\">"
-	    "</head>\n<body>\n<header><h1>spiderpig</h1>");
+	    "<script src=\"/static/spiderpig.js\" defer></script>");
+	if (h->extra_head != NULL)
+		html_raw(h, h->extra_head);
+	html_raw(h, "</head>\n<body");
 	if (s != NULL && s->aal == 2) {
-		html_raw(h, "<nav><a href=\"/\">Dashboard</a> "
+		html_raw(h, " data-user=\"");
+		html_escape(h, s->user);
+		html_raw(h, "\" data-role=\"");
+		html_escape(h, s->role);
+		html_raw(h, "\"");
+	}
+	html_raw(h, ">\n<a class=\"skip\" href=\"#main\">Skip to the "
+	    "content</a>\n<header><p class=\"brand\"><a href=\"/\">"
+	    "spiderpig</a></p>");
+	if (s != NULL && s->aal == 2) {
+		html_raw(h, "<nav aria-label=\"Main\"><a href=\"/\">Dashboard"
+		    "</a> <a href=\"/deployments\">History</a> "
 		    "<a href=\"/tokens\">API tokens</a> ");
 		if (strcmp(s->role, "admin") == 0)
-			html_raw(h, "<a href=\"/admin\">Admin</a> ");
+			html_raw(h, "<a href=\"/admin\">Admin</a> "
+			    "<a href=\"/admin/audit\">Audit</a> ");
 		html_raw(h, "<span class=\"who\">");
 		html_escape(h, s->user);
 		html_raw(h, " (");
@@ -106,9 +167,14 @@ html_begin(struct html *h, const char *title, const struct session *s)
 		html_csrf(h, s);
 		html_raw(h, "<button>Log out</button></form></nav>");
 	}
-	html_raw(h, "</header>\n<main>\n<h2>");
+	html_raw(h, "</header>\n<main id=\"main\">\n<h1>");
 	html_escape(h, title);
-	html_raw(h, "</h2>\n");
+	html_raw(h, "</h1>\n");
+	if (h->flash != NULL) {
+		html_raw(h, "<p class=\"flash\" role=\"status\">");
+		html_escape(h, h->flash);
+		html_raw(h, "</p>\n");
+	}
 }
 
 void
@@ -125,12 +191,25 @@ html_csrf(struct html *h, const struct session *s)
 	html_raw(h, "\">");
 }
 
+/* The page for a build that ran out of memory: a literal, so answering
+ * needs no more memory and cannot come back here. */
+static const char	oom_page[] = "<!doctype html>\n<html lang=\"en\"><head>"
+	"<meta charset=\"utf-8\"><title>Internal error - spiderpig</title>"
+	"</head><body><h1>Internal error</h1><p>Out of memory.</p></body>"
+	"</html>\n";
+
 void
 html_send(struct req *r, int status, const char *headers, struct html *h)
 {
+	char	hdr[1024];
+
 	if (h->failed || h->buf == NULL)
-		reply_problem(r, 500, NULL, "out of memory");
-	else
+		reply_html(r, 500, NULL, oom_page, sizeof(oom_page) - 1);
+	else if (h->clear_flash) {
+		snprintf(hdr, sizeof(hdr), "%s%s", FLASH_COOKIE_CLEAR,
+		    headers != NULL ? headers : "");
+		reply_html(r, status, hdr, h->buf, h->len);
+	} else
 		reply_html(r, status, headers, h->buf, h->len);
 	html_free(h);
 }
@@ -142,7 +221,7 @@ html_message(struct req *r, int status, const char *headers,
 	struct html	h = { 0 };
 
 	html_begin(&h, title, NULL);
-	html_raw(&h, "<p>");
+	html_raw(&h, "<p class=\"error-detail\">");
 	html_escape(&h, message);
 	html_raw(&h, "</p>\n<p><a href=\"/\">Back to spiderpig</a></p>\n");
 	html_end(&h);

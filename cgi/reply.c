@@ -120,9 +120,12 @@ reply_json_printed(struct req *r, int status, const char *text)
 	reply_raw(r, status, "application/json", NULL, text, strlen(text));
 }
 
+/* The pages' policy: scripts, styles and connections (the log pages, the
+ * stream) from our own origin only; nothing inline. */
 #define PAGE_CSP	"Content-Security-Policy: default-src 'none'; " \
-	"img-src 'self' data:; style-src 'self'; form-action 'self'; " \
-	"frame-ancestors 'none'; base-uri 'none'\r\n"
+	"script-src 'self'; style-src 'self'; img-src 'self' data:; " \
+	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; " \
+	"base-uri 'none'\r\n"
 
 void
 reply_html(struct req *r, int status, const char *headers, const char *body,
@@ -198,6 +201,16 @@ problem_errors(cJSON *doc, const struct verr *ve)
 	}
 }
 
+int
+req_wants_html(const struct req *r)
+{
+	const char	*accept = FCGX_GetParam("HTTP_ACCEPT", r->fcgx->envp);
+
+	return accept != NULL && strstr(accept, "text/html") != NULL &&
+	    strncmp(r->path, "/api/", 5) != 0 &&
+	    strcmp(r->path, "/_auth") != 0;
+}
+
 void
 reply_problem(struct req *r, int status, const struct verr *ve,
     const char *fmt, ...)
@@ -218,6 +231,11 @@ reply_problem(struct req *r, int status, const struct verr *ve,
 	else if (status == 401)
 		snprintf(hdr, sizeof(hdr), "WWW-Authenticate: Bearer\r\n");
 
+	if (req_wants_html(r)) {
+		html_message(r, status, hdr, http_status_text(status),
+		    ve != NULL && ve->n > 1 ? ve->e[0].detail : detail);
+		return;
+	}
 	if ((doc = cJSON_CreateObject()) == NULL)
 		goto oom;
 	cJSON_AddStringToObject(doc, "type", problem_type(status));

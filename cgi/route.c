@@ -29,7 +29,10 @@ static const struct route routes[] = {
 	R("GET",  "/",				page_dashboard,	ROLE_USER,	BODY_FORM),
 	R("GET",  "/tokens",			page_tokens,	ROLE_USER,	BODY_FORM),
 	R("POST", "/tokens",			page_token_create, ROLE_USER,	BODY_FORM),
+	R("GET",  "/deployments",		page_history,	ROLE_USER,	BODY_FORM),
+	R("GET",  "/deployments/{id}",		page_deployment, ROLE_USER,	BODY_FORM),
 	R("GET",  "/admin",			page_admin,	ROLE_ADMIN,	BODY_FORM),
+	R("GET",  "/admin/audit",		page_audit,	ROLE_ADMIN,	BODY_FORM),
 	/* After the actions' /admin/<name>: any other name is a 404 page. */
 	R("POST", "/admin/{name}",		page_admin_unknown, ROLE_ADMIN,	BODY_FORM),
 };

@@ -41,41 +41,76 @@ static const struct field submit_fields[] = {
 };
 enum { F_CSRF, F_CODE, F_RETURN };
 
-/* The form for a code; enrolment shows the QR code and URI above it. */
+/* The form for a code; enrolment shows the QR code and key above it.
+ * With error, the problem next to the input (the page answers 401). */
 static void
-code_form(struct html *h, const struct session *s, const char *return_to)
+code_form(struct html *h, const struct session *s, const char *return_to,
+    const char *error)
 {
 	html_raw(h, "<form method=\"post\" action=\"/totp\">");
 	html_csrf(h, s);
 	html_raw(h, "<input type=\"hidden\" name=\"return_to\" value=\"");
 	html_escape(h, return_to);
-	html_raw(h, "\"><label>Code <input name=\"code\" inputmode=\"numeric\" "
-	    "autocomplete=\"one-time-code\" pattern=\"[0-9]{6}\" maxlength=\"6\" "
-	    "required autofocus></label> <button>Continue</button></form>\n");
+	html_raw(h, "\"><label class=\"field\"><span>Code</span> <input "
+	    "name=\"code\" inputmode=\"numeric\" autocomplete=\"one-time-code\" "
+	    "pattern=\"[0-9]{6}\" maxlength=\"6\" required autofocus");
+	if (error != NULL) {
+		html_raw(h, " aria-invalid=\"true\" aria-describedby=\"err-code\">"
+		    "</label><span class=\"field-error\" id=\"err-code\">");
+		html_escape(h, error);
+		html_raw(h, "</span> ");
+	} else
+		html_raw(h, "></label> ");
+	html_raw(h, "<button>Continue</button></form>\n");
 }
 
 /*
- * Start an enrolment for s->user: a new secret sealed with the [totp] key
- * (the user name as associated data) replaces any unconfirmed one; the page
- * shows the otpauth URI as text and as a QR code.
+ * The enrolment page for s->user. A secret waiting for its first code
+ * (sealedhex, from totp_get) is shown again, so a wrong code does not
+ * change what the app already holds; without one, a new secret is sealed
+ * with the [totp] key (the user name as associated data) and stored. The
+ * page shows the key as text for typing in by hand, the otpauth URI and
+ * its QR code.
  */
 static void
-enrol_page(struct req *r, const struct session *s, const char *return_to)
+enrol_page(struct req *r, const struct session *s, const char *return_to,
+    const char *sealedhex, const char *error, int status)
 {
-	unsigned char	 secret[TOTP_SECRET_LEN], sealed[TOTP_SEALED_MAX];
-	char		 sealedhex[2 * TOTP_SEALED_MAX + 3];
-	char		*uri = NULL, *svg = NULL, *b64 = NULL;
+	unsigned char	 secret[TOTP_SECRET_MAX], sealed[TOTP_SEALED_MAX];
+	char		 hex[2 * TOTP_SEALED_MAX + 3];
+	char		*uri = NULL, *svg = NULL, *b64 = NULL, *key = NULL;
 	const char	*params[2];
-	size_t		 sealedlen, svglen;
+	size_t		 sealedlen, svglen, secretlen = TOTP_SECRET_LEN;
 	struct html	 h = { 0 };
 	PGresult	*res = NULL;
 
-	if (totp_secret_new(secret) != TOTP_OK ||
-	    totp_seal(r->cfg->totp_key, s->user, secret, sizeof(secret),
-	    sealed, sizeof(sealed), &sealedlen) != TOTP_OK ||
-	    totp_uri(r->cfg->totp_issuer, s->user, secret, sizeof(secret),
-	    &uri) != TOTP_OK || totp_qr_svg(uri, &svg) != TOTP_OK) {
-		html_message(r, 500, NULL, "Internal error", "cannot make a "
+	if (sealedhex != NULL) {
+		if (util_bytea_decode(sealedhex, sealed, sizeof(sealed),
+		    &sealedlen) != 0 || totp_open(r->cfg->totp_key, s->user,
+		    sealed, sealedlen, secret, sizeof(secret),
+		    &secretlen) != TOTP_OK)
+			sealedhex = NULL;	/* unreadable: start again */
+	}
+	if (sealedhex == NULL) {
+		secretlen = TOTP_SECRET_LEN;
+		if (totp_secret_new(secret) != TOTP_OK ||
+		    totp_seal(r->cfg->totp_key, s->user, secret, secretlen,
+		    sealed, sizeof(sealed), &sealedlen) != TOTP_OK) {
+			html_message(r, 500, NULL, "Internal error", "cannot "
+			    "make a second factor secret");
+			goto out;
+		}
+		util_bytea_encode(sealed, sealedlen, hex);
+		params[0] = s->user;
+		params[1] = hex;
+		if ((res = req_exec_page(r, "SELECT spiderpig."
+		    "totp_begin_enrolment($1, $2::bytea)", 2, params)) == NULL)
+			goto out;
+	}
+	if (totp_uri(r->cfg->totp_issuer, s->user, secret, secretlen,
+	    &uri) != TOTP_OK || totp_qr_svg(uri, &svg) != TOTP_OK ||
+	    totp_base32(secret, secretlen, &key) != TOTP_OK) {
+		html_message(r, 500, NULL, "Internal error", "cannot show the "
 		    "second factor secret");
 		goto out;
 	}
@@ -86,32 +121,66 @@ enrol_page(struct req *r, const struct session *s, const char *return_to)
 	}
 	EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)svg,
 	    (int)svglen);
-	util_bytea_encode(sealed, sealedlen, sealedhex);
-	params[0] = s->user;
-	params[1] = sealedhex;
-	if ((res = req_exec_page(r, "SELECT spiderpig.totp_begin_enrolment($1, "
-	    "$2::bytea)", 2, params)) == NULL)
-		goto out;
 	html_begin(&h, "Set up your second factor", s);
 	html_raw(&h, "<p>Scan this code with an authenticator app, or enter "
 	    "the key below by hand, then type the 6-digit code it shows.</p>\n"
 	    "<p><img class=\"qr\" alt=\"QR code of the enrolment URI\" "
 	    "src=\"data:image/svg+xml;base64,");
 	html_escape(&h, b64);
-	html_raw(&h, "\"></p>\n<p><code class=\"otpauth\">");
+	html_raw(&h, "\"></p>\n<p>Key (time-based, SHA-1, 6 digits, 30 s): "
+	    "<code class=\"secret\">");
+	html_escape(&h, key);
+	html_raw(&h, "</code></p>\n<p><code class=\"otpauth\">");
 	html_escape(&h, uri);
 	html_raw(&h, "</code></p>\n");
-	code_form(&h, s, return_to);
+	code_form(&h, s, return_to, error);
 	html_end(&h);
-	html_send(r, 200, NULL, &h);
+	html_send(r, status, NULL, &h);
 out:
 	OPENSSL_cleanse(secret, sizeof(secret));
 	if (uri != NULL)
 		OPENSSL_cleanse(uri, strlen(uri));
+	if (key != NULL)
+		OPENSSL_cleanse(key, strlen(key));
 	PQclear(res);
 	free(uri);
 	free(svg);
 	free(b64);
+	free(key);
+}
+
+/* The page for s at /totp: enrolment while no second factor is confirmed,
+ * else the code form; with error, what was wrong with the last code. */
+static void
+code_page(struct req *r, const struct session *s, const char *return_to,
+    const char *error, int status)
+{
+	struct html	 h = { 0 };
+	const char	*params[1];
+	PGresult	*res;
+	char		*sealedhex = NULL;
+	int		 confirmed;
+
+	params[0] = s->user;
+	if ((res = req_exec_page(r, "SELECT confirmed, secret_sealed FROM "
+	    "spiderpig.totp_get($1)", 1, params)) == NULL)
+		return;
+	confirmed = PQntuples(res) == 1 &&
+	    strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	if (!confirmed) {
+		if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 1))
+			sealedhex = strdup(PQgetvalue(res, 0, 1));
+		PQclear(res);
+		enrol_page(r, s, return_to, sealedhex, error, status);
+		free(sealedhex);
+		return;
+	}
+	PQclear(res);
+	html_begin(&h, "Second factor", s);
+	html_raw(&h, "<p>Type the 6-digit code from your authenticator app.</p>\n");
+	code_form(&h, s, return_to, error);
+	html_end(&h);
+	html_send(r, status, NULL, &h);
 }
 
 /* The session for /totp: 303 to /login without one, to return_to when it
@@ -143,11 +212,8 @@ totp_page(struct req *r)
 	struct value	 v[NELEM(page_fields)];
 	struct verr	 ve;
 	struct session	 s;
-	struct html	 h = { 0 };
 	char		 buf[HTTP_QUERY_MAX + HTTP_QUERY_PARAMS + 1];
-	const char	*params[1], *return_to;
-	PGresult	*res;
-	int		 confirmed;
+	const char	*return_to;
 
 	if (r->cfg->oidc_issuer == NULL) {
 		reply_problem(r, 503, NULL, "login is not configured");
@@ -162,22 +228,7 @@ totp_page(struct req *r)
 	return_to = v[0].present ? v[0].s : "/";
 	if (!totp_session(r, &s, return_to))
 		return 0;
-	params[0] = s.user;
-	if ((res = req_exec_page(r, "SELECT confirmed FROM "
-	    "spiderpig.totp_get($1)", 1, params)) == NULL)
-		return 0;
-	confirmed = PQntuples(res) == 1 &&
-	    strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-	PQclear(res);
-	if (!confirmed) {
-		enrol_page(r, &s, return_to);
-		return 0;
-	}
-	html_begin(&h, "Second factor", &s);
-	html_raw(&h, "<p>Type the 6-digit code from your authenticator app.</p>\n");
-	code_form(&h, &s, return_to);
-	html_end(&h);
-	html_send(r, 200, NULL, &h);
+	code_page(r, &s, return_to, NULL, 200);
 	return 0;
 }
 
@@ -329,7 +380,7 @@ totp_submit(struct req *r)
 	struct value	 v[NELEM(submit_fields)];
 	struct session	 s;
 	char		 buf[HTTP_FORM_MAX + HTTP_FORM_PARAMS + 1];
-	char		 hdr[512], again[600], tok[128];
+	char		 hdr[512], tok[128];
 	const char	*return_to;
 	PGconn		*c;
 	int		 failures;
@@ -361,9 +412,8 @@ totp_submit(struct req *r)
 			reply_locked(r, locked);
 			return 0;
 		}
-		snprintf(again, sizeof(again), "Wrong or already used code. "
-		    "Try again with the next code.");
-		html_message(r, 401, NULL, "Wrong code", again);
+		code_page(r, &s, return_to, "Wrong or already used code. Try "
+		    "again with the next code.", 401);
 		return 0;
 	case CHECK_OK:
 		break;

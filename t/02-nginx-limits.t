@@ -25,7 +25,7 @@ my %want = (
     'x-content-type-options'    => qr/^nosniff$/,
     'x-frame-options'           => qr/^DENY$/,
     'referrer-policy'           => qr/^same-origin$/,
-    'content-security-policy'   => qr/^default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'$/,
+    'content-security-policy'   => qr/^default-src 'none'; style-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'$/,
 );
 my @responses = (
     [ 'healthz 200', $s->api(GET => '/api/v1/healthz') ],

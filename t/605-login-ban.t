@@ -13,9 +13,8 @@ my $s = SP::Stack->new(workers => 0, oidc => 1);
 my $alice = SP::Login->new($s);
 $alice->login('alice');
 is($alice->enrol_totp->{status}, 303, 'alice has an AAL2 session');
-my $r = $alice->get('/tokens');
-$r = $alice->post_form('/tokens', { csrf => SP::Login::csrf_of($r->{content}), name => 'ci' });
-my ($tok) = $r->{content} =~ m{<code class="token">([^<]+)</code>};
+my $tok = $alice->create_token('ci');
+my $r;
 ok($tok, 'and an API token');
 is($s->api(GET => '/api/v1/queue', token => $tok)->{status}, 200, 'the token works');
 is($alice->get('/')->{status}, 200, 'the session works');
@@ -28,7 +27,7 @@ is($alice->get('/admin')->{status}, 403, 'alice cannot open /admin');
 $r = $root->get('/admin');
 is($r->{status}, 200, 'root opens /admin');
 $r = $root->post_form('/admin/ban', { csrf => SP::Login::csrf_of($r->{content}),
-    name => 'alice', reason => 'test' });
+    name => 'alice', reason => 'test', confirm => 1 });
 is($r->{status}, 303, 'root bans alice') or diag $r->{content};
 
 is($alice->get('/')->{status}, 401, "alice's session is refused at once");

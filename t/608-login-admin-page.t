@@ -21,7 +21,8 @@ is($alice->enrol_totp->{status}, 303, 'alice signs in');
 my $act = sub {
     my ($name, $fields) = @_;
     my $page = $root->get('/admin');
-    my $r = $root->post_form("/admin/$name", { csrf => SP::Login::csrf_of($page->{content}), %$fields });
+    my $r = $root->post_form("/admin/$name", { csrf => SP::Login::csrf_of($page->{content}),
+        confirm => 1, %$fields });
     is($r->{status}, 303, "admin $name") or diag $r->{content};
     return $r;
 };
@@ -29,8 +30,8 @@ my $act = sub {
 $act->('freeze', { reason => 'train deploy' });
 my $f = $s->sql(q{select reason, frozen_by from spiderpig.freezes where lifted_at is null})->[0];
 is_deeply($f, { reason => 'train deploy', frozen_by => 'root' }, 'the freeze is in force with its reason');
-like($root->get('/admin')->{content}, qr/frozen by root: train deploy/, 'the admin page shows the freeze');
-like($alice->get('/')->{content}, qr/frozen by root: train deploy/, 'so does the dashboard');
+like($root->get('/admin')->{content}, qr{frozen</strong> by root: train deploy}, 'the admin page shows the freeze');
+like($alice->get('/')->{content}, qr{frozen</strong> by root: train deploy}, 'so does the dashboard');
 $act->('unfreeze', {});
 is($s->sql(q{select count(*) as n from spiderpig.freezes where lifted_at is null})->[0]{n}, 0, 'lifted');
 

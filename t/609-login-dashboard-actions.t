@@ -42,17 +42,17 @@ pass('the worker ran to the continue prompt');
 $r = $post->("/ui/deployments/$d->{id}/answer", { prompt => $p->{id}, answer => 'yes' });
 is($r->{status}, 409, 'answering a closed prompt again is a conflict');
 
-$r = $post->("/ui/deployments/$d->{id}/rollback", { reason => 'wrong branch' });
+$r = $post->("/ui/deployments/$d->{id}/rollback", { reason => 'wrong branch', confirm => 1 });
 is($r->{status}, 303, 'rollback asked from the dashboard');
 $s->wait_state($d->{id}, 'awaiting_ack', 30);
 like($s->sql(q{select rollback_reason from spiderpig.deployments where id=$1}, $d->{id})->[0]{rollback_reason},
     qr/wrong branch/, 'with the reason given');
 
 my $q = $s->sql(q{select id from spiderpig.enqueue('alice', array['777'])})->[0]{id};
-$r = $post->("/ui/deployments/$q/cancel", {});
+$r = $post->("/ui/deployments/$q/cancel", { confirm => 1 });
 is($r->{status}, 303, 'a queued deployment cancelled from the dashboard');
 is($state->($q), 'cancelled', 'it is cancelled');
-$r = $post->("/ui/deployments/$d->{id}/cancel", {});
+$r = $post->("/ui/deployments/$d->{id}/cancel", { confirm => 1 });
 is($r->{status}, 409, 'cancelling one that is rolling back is refused');
 is($state->($d->{id}), 'awaiting_ack', 'and changes nothing');
 done_testing;

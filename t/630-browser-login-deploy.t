@@ -52,7 +52,7 @@ while (my $line = <$fh>) {
 close $fh;
 my $rc = $? >> 8;
 is($rc, 0, 'login_deploy.js exit status');
-ok($n >= 10, "the browser run got through its steps ($n checks)");
+ok($n >= 14, "the browser run got through its steps ($n checks)");
 
 my $d = $s->sql(q{select requester, patches, state, position from spiderpig.deployments
     where requester = 'alice'});

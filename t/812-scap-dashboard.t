@@ -19,8 +19,8 @@ my $p = $t->prompt($id);
 
 my $page = $b->get('/')->{content};
 like($page, qr/Backport the changes\?/, 'the dashboard shows scap\'s question');
-like($page, qr{name="answer" value="y"><button>Yes</button>}, 'a button says Yes and posts y');
-like($page, qr{name="answer" value="n"><button>No</button>}, 'another says No and posts n');
+like($page, qr{name="answer" value="y"><button aria-label="Yes: answer y for deployment \d+">Yes</button>}, 'a button says Yes and posts y');
+like($page, qr{name="answer" value="n"><button aria-label="No: answer n for deployment \d+">No</button>}, 'another says No and posts n');
 my $csrf = SP::Login::csrf_of($page);
 my $r = $b->post_form("/ui/deployments/$id/answer", { csrf => $csrf, prompt => $p->{id}, answer => 'y' });
 is($r->{status}, 303, 'answered from the page');
@@ -29,8 +29,8 @@ $p = $t->prompt($id);
 $page = $b->get('/')->{content};
 like($page, qr{<span class="status">Running httpbb checks on testservers</span>},
     'scap\'s status is shown with the state');
-like($page, qr{<progress max="100" value="50"></progress>}, 'and its progress');
-like($page, qr{<button>Yes, continue with deployment</button>}, 'the continue prompt\'s labels');
+like($page, qr{<progress max="100" aria-label="Progress" value="50"></progress>}, 'and its progress');
+like($page, qr{<button aria-label="Yes, continue with deployment: answer [^"]+">Yes, continue with deployment</button>}, 'the continue prompt\'s labels');
 $csrf = SP::Login::csrf_of($page);
 $b->post_form("/ui/deployments/$id/answer", { csrf => $csrf, prompt => $p->{id}, answer => 'y' });
 $s->wait_state($id, 'done', 30);

@@ -10,8 +10,8 @@
 //
 // Steps: open / (self-signed TLS accepted), land on the provider's login
 // form, sign in (any password), consent, land on /totp, read the otpauth
-// secret off the page, submit a wrong code (refused), read the (new) secret
-// again, compute the code (RFC 6238), submit it, land on the
+// secret off the page, submit a wrong code (refused, the same secret shown
+// again), compute the code (RFC 6238), submit it, land on the
 // dashboard with an AAL2 session cookie, submit the patch in the deploy
 // form, see the deployment listed with its queue position. On any failure
 // a screenshot and the page's HTML go to DIR (failure.png, failure.html).
@@ -153,10 +153,22 @@ async function main() {
   t.ok(status === 401 && /wrong/i.test(body) && new URL(page.url()).pathname === '/totp',
     'a wrong code is refused (401, "wrong code", still at /totp)', `${status} at ${page.url()}: ${body.slice(0, 200)}`);
 
-  // Back to the enrolment (an unconfirmed secret is replaced: read it again).
+  // The refusal is the enrolment page again, with the same secret (what
+  // the app holds does not change while the user retries), the key as text
+  // for typing by hand, and the problem next to the input.
+  const first = e.secret;
+  e = await readEnrolment(false);
+  if (!e) return;
+  t.is(e.secret, first, 'the secret stays the same after a wrong code');
+  t.ok((await page.locator('code.secret').innerText()).replace(/\s/g, '') === first,
+    'the key is shown as text for manual entry');
+  t.ok(await page.locator('input[name="code"][aria-invalid="true"]').count() === 1,
+    'the wrong code is marked next to its input');
+  // And again after a reload of /totp.
   await page.goto(new URL('/totp?return_to=/', base).href, { waitUntil: 'load' });
   e = await readEnrolment(false);
   if (!e) return;
+  t.is(e.secret, first, 'and after going back to /totp');
   // Not in the last seconds of a step: the code must still be current when
   // the server checks it.
   const left = e.period - ((Date.now() / 1000) % e.period);

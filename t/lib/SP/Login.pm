@@ -209,6 +209,19 @@ sub enrol_totp {
     return $self->totp_submit($p, totp_code($p->{secret}));
 }
 
+# A new API token through /tokens as a person gets one: POST the form (303
+# back to /tokens), then read the token the page shows once. Returns the
+# token, or undef; the POST's answer is in $self->{last_post}.
+sub create_token {
+    my ($self, $name, %f) = @_;
+    my $csrf = csrf_of($self->get('/tokens')->{content});
+    my $r = $self->post_form('/tokens', { csrf => $csrf, name => $name, %f });
+    $self->{last_post} = $r;
+    return undef unless $r->{status} == 303;
+    my $page = $self->get('/tokens');
+    return $page->{content} =~ m{<code class="token">([^<]+)</code>} ? $1 : undef;
+}
+
 # The hidden csrf of a page of ours.
 sub csrf_of {
     my ($html) = @_;
