@@ -286,6 +286,8 @@ int		 check_state(const char *, const char **why);
 int		 check_user_name(const char *, const char **why);
 int		 check_role(const char *, const char **why);
 int		 check_rfc3339(const char *, const char **why);
+/* A calendar date YYYY-MM-DD that exists (no 30 February). */
+int		 check_date(const char *, const char **why);
 int		 check_text(const char *, const char **why);
 int		 check_return_to(const char *, const char **why);
 

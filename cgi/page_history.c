@@ -15,29 +15,6 @@
 #define ID_MAX		9007199254740991LL
 #define PAGE_ROWS	"50"
 
-/* Pure: a calendar date YYYY-MM-DD (month 01-12, day 01-31). */
-static int
-check_date(const char *s, const char **why)
-{
-	int	i, m, d;
-
-	for (i = 0; i < 10; i++)
-		if ((i == 4 || i == 7) ? s[i] != '-' :
-		    (s[i] < '0' || s[i] > '9'))
-			break;
-	if (i != 10 || s[10] != '\0') {
-		*why = "must be a date, YYYY-MM-DD";
-		return -1;
-	}
-	m = (s[5] - '0') * 10 + (s[6] - '0');
-	d = (s[8] - '0') * 10 + (s[9] - '0');
-	if (m < 1 || m > 12 || d < 1 || d > 31) {
-		*why = "must be a date, YYYY-MM-DD";
-		return -1;
-	}
-	return 0;
-}
-
 static const struct field history_fields[] = {
 	{ .name = "user", .type = FT_STRING, .min = 0, .max = 128 },
 	{ .name = "state", .type = FT_STRING, .min = 0, .max = 32 },

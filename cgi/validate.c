@@ -271,6 +271,35 @@ digits(const char *s, int n)
 	return 1;
 }
 
+
+/* 1 when the YYYY-MM-DD digits at p name a day of the Gregorian calendar
+ * (February 29 in leap years only). The caller checked the digits. */
+static int
+calendar_day(const char *p)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+	    30, 31 };
+	int	y = (p[0] - '0') * 1000 + (p[1] - '0') * 100 +
+		    (p[2] - '0') * 10 + (p[3] - '0');
+	int	m = (p[5] - '0') * 10 + (p[6] - '0');
+	int	d = (p[8] - '0') * 10 + (p[9] - '0');
+	int	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+
+	if (y < 1 || m < 1 || m > 12 || d < 1)
+		return 0;
+	return d <= days[m - 1] + (m == 2 && leap);
+}
+
+int
+check_date(const char *s, const char **why)
+{
+	*why = "must be a date, YYYY-MM-DD";
+	if (!digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) ||
+	    s[7] != '-' || !digits(s + 8, 2) || s[10] != '\0')
+		return -1;
+	return calendar_day(s) ? 0 : -1;
+}
+
 /* RFC 3339 date-time: 2025-01-31T12:00:00(.123)?(Z|+01:00). */
 int
 check_rfc3339(const char *s, const char **why)
@@ -283,8 +312,7 @@ check_rfc3339(const char *s, const char **why)
 	    p[10] != 't') || !digits(p + 11, 2) || p[13] != ':' ||
 	    !digits(p + 14, 2) || p[16] != ':' || !digits(p + 17, 2))
 		return -1;
-	if ((p[5] - '0') * 10 + (p[6] - '0') > 12 ||
-	    (p[8] - '0') * 10 + (p[9] - '0') > 31 ||
+	if (!calendar_day(p) ||
 	    (p[11] - '0') * 10 + (p[12] - '0') > 23 ||
 	    (p[14] - '0') * 10 + (p[15] - '0') > 59 ||
 	    (p[17] - '0') * 10 + (p[18] - '0') > 60)
