@@ -2,7 +2,8 @@
 # commands the README opens with; both install what a fresh Debian 12 lacks.
 
 CC      ?= cc
-PKGS    := fcgi libpq libcjson openssl inih liboath libqrencode cjose libcurl libwebsockets
+PKGS    := fcgi libpq libcjson openssl inih liboath libqrencode cjose libcurl libwebsockets \
+           libsystemd
 CFLAGS  ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral -pthread -Ilib
@@ -16,7 +17,7 @@ DEBS := build-essential pkg-config libfcgi-dev libpq-dev libcjson-dev \
         postgresql nginx openssl curl wrk \
         libdbd-pg-perl libio-socket-ssl-perl libjson-perl clang \
         libclang-rt-14-dev liboath-dev libqrencode-dev acl chromium \
-        libwebsockets-dev
+        libwebsockets-dev libsystemd-dev mandoc prometheus
 
 B := build
 LIB_SRC    := $(wildcard lib/*.c)
@@ -44,7 +45,7 @@ VOCAB_OUT  := sql/vocab.sql doc/vocabulary.md
 # node_modules so nginx serves them from /static/vendor/.
 VENDOR     := static/vendor/uPlot.iife.min.js static/vendor/uPlot.min.css
 
-.PHONY: all deps build run test asan bench fuzz clean
+.PHONY: all deps build run test asan bench fuzz clean install
 
 all: build
 
@@ -175,6 +176,77 @@ bench: deps build $(NPM_STAMPS)
 	fi
 	bench/run
 	tools/bench-stream
+
+# `make install` (PREFIX, DESTDIR): the daemons and spiderpig-admin in sbin,
+# the migrations and tools/migrate, the pages' static files, the nginx
+# snippets made from nginx/nginx.conf.in (the configuration the tests run,
+# cut at its "install:" markers, placeholders filled from the variables
+# below), example configs, man pages, systemd units and a logrotate file.
+# Nothing in SYSCONFDIR/spiderpig is written: the examples are copied from
+# share/spiderpig/examples by hand (README, "Operating spiderpig").
+PREFIX      ?= /usr/local
+SBINDIR     ?= $(PREFIX)/sbin
+DATADIR     ?= $(PREFIX)/share/spiderpig
+MANDIR      ?= $(PREFIX)/share/man
+SYSCONFDIR  ?= /etc
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+RUNDIR      ?= /run/spiderpig
+PUBLIC_HOST ?= deploy.example.org
+NGINX_LOGS  ?= /var/log/nginx
+API_RATE    ?= 50r/s
+API_BURST   ?= 400
+LOGIN_RATE  ?= 30r/m
+LOGIN_BURST ?= 30
+HEALTH_RATE ?= 20r/s
+HEALTH_BURST ?= 40
+FCGI_KEEPALIVE ?= 16
+INSTALL     ?= install
+
+# render SRC DST: SRC with the install placeholders filled; fails on any
+# placeholder left over.
+render = sed -e 's|@NGINX_DIR@|$(DATADIR)/nginx|g' -e 's|@NGINX_SNIPPETS@|$(DATADIR)/nginx|g' \
+    -e 's|@DIR@/run/|$(RUNDIR)/|g' -e 's|@RUNDIR@|$(RUNDIR)|g' \
+    -e 's|@REPO@/static/|$(DATADIR)/static/|g' -e 's|@STATIC_DIR@|$(DATADIR)/static|g' \
+    -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DATADIR@|$(DATADIR)|g' \
+    -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' -e 's|@NGINX_LOGS@|$(NGINX_LOGS)|g' \
+    -e 's|@PUBLIC_HOST@|$(PUBLIC_HOST)|g' \
+    -e 's|@API_RATE@|$(API_RATE)|g' -e 's|@API_BURST@|$(API_BURST)|g' \
+    -e 's|@LOGIN_RATE@|$(LOGIN_RATE)|g' -e 's|@LOGIN_BURST@|$(LOGIN_BURST)|g' \
+    -e 's|@HEALTH_RATE@|$(HEALTH_RATE)|g' -e 's|@HEALTH_BURST@|$(HEALTH_BURST)|g' \
+    -e 's|@FCGI_KEEPALIVE@|$(FCGI_KEEPALIVE)|g' $(1) >$(2).tmp && \
+    if grep -n '@[A-Z_]*@' $(2).tmp >&2; then rm -f $(2).tmp; echo "$(1): placeholder left" >&2; exit 1; fi && \
+    mv -f $(2).tmp $(2)
+
+# cut FROM TO: the lines of nginx.conf.in strictly between two markers.
+cut_conf = awk '/--- install: $(2) ---/ {on=0} on {print} /--- install: $(1) / {on=1}' nginx/nginx.conf.in
+
+INSTALL_DIRS := $(SBINDIR) $(DATADIR)/sql $(DATADIR)/tools $(DATADIR)/nginx \
+    $(DATADIR)/static/vendor $(DATADIR)/examples $(MANDIR)/man5 $(MANDIR)/man8 \
+    $(UNITDIR) $(SYSCONFDIR)/logrotate.d
+
+install: build
+	for d in $(INSTALL_DIRS); do $(INSTALL) -d -m 755 $(DESTDIR)$$d; done
+	$(INSTALL) -m 755 $(B)/spiderpig-fcgi $(B)/spiderpig-worker $(B)/spiderpig-stream \
+	    tools/spiderpig-admin $(DESTDIR)$(SBINDIR)/
+	$(INSTALL) -m 644 $(MIGRATIONS) sql/vocab.sql $(DESTDIR)$(DATADIR)/sql/
+	$(INSTALL) -m 755 tools/migrate $(DESTDIR)$(DATADIR)/tools/
+	$(INSTALL) -m 644 static/spiderpig.css static/spiderpig.js $(DESTDIR)$(DATADIR)/static/
+	$(INSTALL) -m 644 $(VENDOR) $(DESTDIR)$(DATADIR)/static/vendor/
+	$(INSTALL) -m 644 nginx/fastcgi_params nginx/security_headers.conf nginx/mime.types \
+	    $(DESTDIR)$(DATADIR)/nginx/
+	$(call render,nginx/fastcgi_app.conf,$(DESTDIR)$(DATADIR)/nginx/fastcgi_app.conf)
+	$(call cut_conf,http,end http) >$(B)/spiderpig-http.conf.in
+	$(call render,$(B)/spiderpig-http.conf.in,$(DESTDIR)$(DATADIR)/nginx/spiderpig-http.conf)
+	$(call cut_conf,locations,end locations) >$(B)/spiderpig-locations.conf.in
+	$(call render,$(B)/spiderpig-locations.conf.in,$(DESTDIR)$(DATADIR)/nginx/spiderpig-locations.conf)
+	$(call render,nginx/spiderpig-server.conf.in,$(DESTDIR)$(DATADIR)/nginx/spiderpig-server.conf.example)
+	$(INSTALL) -m 644 examples/spiderpig.ini examples/worker.ini examples/stream.ini \
+	    $(DESTDIR)$(DATADIR)/examples/
+	$(INSTALL) -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	$(INSTALL) -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
+	for u in systemd/*.service.in; do n=$${u##*/}; \
+	    $(call render,$$u,$(DESTDIR)$(UNITDIR)/$${n%.in}); done
+	$(call render,nginx/logrotate.in,$(DESTDIR)$(SYSCONFDIR)/logrotate.d/spiderpig-nginx)
 
 fuzz: deps
 	tools/fuzz

@@ -17,6 +17,7 @@
 
 #include "cfg.h"
 #include "cgi.h"
+#include "notify.h"
 #include "util.h"
 
 #define SHUTDOWN_GRACE_SEC	5
@@ -331,10 +332,12 @@ main(int argc, char *argv[])
 	if ((workers = calloc((size_t)nthreads, sizeof(*workers))) == NULL)
 		goto out;
 	if (pools_start(&srv, workers, nthreads, &started) == 0) {
+		notify_ready();
 		do {
 			if (sigwait(&sigs, &sig) != 0)
 				sig = SIGTERM;
 		} while (sig == SIGHUP);
+		notify_stopping();
 		log_info("signal %d: shutting down", sig);
 		rc = 0;
 	}

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cfg.h"
+#include "notify.h"
 #include "stream.h"
 #include "util.h"
 
@@ -169,10 +170,12 @@ main(int argc, char *argv[])
 		pg_lost();
 	log_info("listening on %s for origin %s", cfg->stream_socket,
 	    cfg->stream_origin);
+	notify_ready();
 
 	while (!stopping)
 		if (lws_service(stream.ctx, 0) < 0)
 			break;
+	notify_stopping();
 	log_info("stopping with %zu clients", stream.nclients);
 	rc = 0;
 out:

@@ -13,6 +13,7 @@
 #include "db.h"
 #include "gerrit.h"
 #include "mask.h"
+#include "notify.h"
 #include "stageuser.h"
 #include "util.h"
 #include "worker.h"
@@ -337,7 +338,9 @@ main(int argc, char *argv[])
 	if ((rc = worker_start(&w, path)) != 0)
 		return rc;
 	log_info("worker %s starting", w.id);
+	notify_ready();
 	worker_loop(&w);
+	notify_stopping();
 	worker_stop(&w);
 	/* 0: stopped cleanly; 1: a second signal cut a command short. */
 	return w.sig.terms >= 2 ? 1 : 0;
