@@ -239,14 +239,14 @@ install: build
 	$(call render,$(B)/spiderpig-http.conf.in,$(DESTDIR)$(DATADIR)/nginx/spiderpig-http.conf)
 	$(call cut_conf,locations,end locations) >$(B)/spiderpig-locations.conf.in
 	$(call render,$(B)/spiderpig-locations.conf.in,$(DESTDIR)$(DATADIR)/nginx/spiderpig-locations.conf)
-	$(call render,nginx/spiderpig-server.conf.in,$(DESTDIR)$(DATADIR)/nginx/spiderpig-server.conf.example)
+	$(call render,nginx/host/spiderpig-server.conf.in,$(DESTDIR)$(DATADIR)/nginx/spiderpig-server.conf.example)
 	$(INSTALL) -m 644 examples/spiderpig.ini examples/worker.ini examples/stream.ini \
 	    $(DESTDIR)$(DATADIR)/examples/
 	$(INSTALL) -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	$(INSTALL) -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	for u in systemd/*.service.in; do n=$${u##*/}; \
 	    $(call render,$$u,$(DESTDIR)$(UNITDIR)/$${n%.in}); done
-	$(call render,nginx/logrotate.in,$(DESTDIR)$(SYSCONFDIR)/logrotate.d/spiderpig-nginx)
+	$(call render,nginx/host/logrotate.in,$(DESTDIR)$(SYSCONFDIR)/logrotate.d/spiderpig-nginx)
 
 fuzz: deps
 	tools/fuzz
