@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <cJSON.h>
 #include <fcgiapp.h>
@@ -164,6 +165,9 @@ void		 reply_redirect(struct req *, int status, const char *location,
  * caller keeps ownership of body. */
 /* The same from text cJSON printed earlier (a cached document). */
 void		 reply_json_printed(struct req *, int status, const char *text);
+/* A body of len bytes with Content-Type ctype (the Prometheus text). */
+void		 reply_text(struct req *, int status, const char *ctype,
+		    const char *body, size_t len);
 void		 reply_json(struct req *, int status, const cJSON *body,
 		    const char *location);
 /*
@@ -372,6 +376,9 @@ enum route_result { ROUTE_FOUND, ROUTE_NOT_FOUND, ROUTE_BAD_METHOD };
  * ROUTE_BAD_METHOD, r->allow lists the methods the path does accept.
  */
 enum route_result route_match(struct req *, const struct route **);
+/* Every route in matching order: route_nth(i) for i < route_count(). */
+size_t		 route_count(void);
+const struct route *route_nth(size_t);
 
 /* ---- HTML (html.c): every byte of a page goes through these ----------- */
 
@@ -565,6 +572,12 @@ int	 deployments_log(struct req *);			/* log.c */
 
 int	 queue_get(struct req *);			/* queue.c */
 int	 status_get(struct req *);
+
+int	 metrics_get(struct req *);			/* metrics.c */
+/* Count one answered request: its route (NULL: none matched; auth: the
+ * /_auth check), status and the time since start (CLOCK_MONOTONIC). */
+void	 metrics_record(const struct route *, int auth, int status,
+	    const struct timespec *start);
 
 int	 health_live(struct req *);			/* health.c */
 int	 health_ready(struct req *);

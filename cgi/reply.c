@@ -65,6 +65,14 @@ reply_raw(struct req *r, int status, const char *ctype, const char *headers,
 		FCGX_PutStr(body, (int)len, r->fcgx->out);
 }
 
+/* A body of another type than JSON or HTML (the Prometheus text). */
+void
+reply_text(struct req *r, int status, const char *ctype, const char *body,
+    size_t len)
+{
+	reply_raw(r, status, ctype, NULL, body, len);
+}
+
 void
 reply_stream_open(struct req *r, int status)
 {

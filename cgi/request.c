@@ -218,7 +218,10 @@ req_serve(FCGX_Request *fr, const struct cfg *cfg, PGconn **dbp,
 	struct req		 r;
 	const struct route	*rt;
 	enum route_result	 found;
+	struct timespec		 start;
+	int			 auth = 0;
 
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	memset(&r, 0, sizeof(r));
 	r.fcgx = fr;
 	r.cfg = cfg;
@@ -229,6 +232,7 @@ req_serve(FCGX_Request *fr, const struct cfg *cfg, PGconn **dbp,
 	if (req_init(&r) != 0)
 		goto done;
 	if (req_is_auth(&r)) {
+		auth = 1;
 		auth_check(&r);
 		goto done;
 	}
@@ -260,5 +264,6 @@ req_serve(FCGX_Request *fr, const struct cfg *cfg, PGconn **dbp,
 done:
 	if (r.status >= 500)
 		log_warn("%s %s -> %d", r.method, r.path, r.status);
+	metrics_record(r.route, auth, r.status, &start);
 	free(r.body);
 }

@@ -19,6 +19,7 @@ static const struct route routes[] = {
 	R("GET",  "/api/v1/deployments/{id}/log", deployments_log, ROLE_USER,	BODY_JSON),
 	R("GET",  "/api/v1/queue",		queue_get,	ROLE_USER,	BODY_JSON),
 	R("GET",  "/api/v1/status",		status_get,	ROLE_USER,	BODY_JSON),
+	R("GET",  "/metrics",			metrics_get,	ROLE_ADMIN,	BODY_JSON),
 
 	R("GET",  "/login",			login_start,	ROLE_PUBLIC,	BODY_FORM),
 	R("GET",  "/login/callback",		login_callback,	ROLE_PUBLIC,	BODY_FORM),
@@ -56,6 +57,20 @@ route_at(size_t i, const struct action **a)
 	}
 	i -= nactions * ACTION_ROUTES;
 	return i < NROUTES ? &routes[i] : NULL;
+}
+
+size_t
+route_count(void)
+{
+	return nactions * ACTION_ROUTES + NROUTES;
+}
+
+const struct route *
+route_nth(size_t i)
+{
+	const struct action	*a;
+
+	return route_at(i, &a);
 }
 
 
