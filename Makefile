@@ -181,7 +181,8 @@ bench: deps build $(NPM_STAMPS)
 # the migrations and tools/migrate, the pages' static files, the nginx
 # snippets made from nginx/nginx.conf.in (the configuration the tests run,
 # cut at its "install:" markers, placeholders filled from the variables
-# below), example configs, man pages, systemd units and a logrotate file.
+# below), example configs, example alert rules, man pages, systemd units and
+# a logrotate file.
 # Nothing in SYSCONFDIR/spiderpig is written: the examples are copied from
 # share/spiderpig/examples by hand (README, "Operating spiderpig").
 PREFIX      ?= /usr/local
@@ -221,7 +222,8 @@ render = sed -e 's|@NGINX_DIR@|$(DATADIR)/nginx|g' -e 's|@NGINX_SNIPPETS@|$(DATA
 cut_conf = awk '/--- install: $(2) ---/ {on=0} on {print} /--- install: $(1) / {on=1}' nginx/nginx.conf.in
 
 INSTALL_DIRS := $(SBINDIR) $(DATADIR)/sql $(DATADIR)/tools $(DATADIR)/nginx \
-    $(DATADIR)/static/vendor $(DATADIR)/examples $(MANDIR)/man5 $(MANDIR)/man8 \
+    $(DATADIR)/static/vendor $(DATADIR)/examples $(DATADIR)/prometheus \
+    $(MANDIR)/man5 $(MANDIR)/man8 \
     $(UNITDIR) $(SYSCONFDIR)/logrotate.d
 
 install: build
@@ -242,6 +244,8 @@ install: build
 	$(call render,nginx/host/spiderpig-server.conf.in,$(DESTDIR)$(DATADIR)/nginx/spiderpig-server.conf.example)
 	$(INSTALL) -m 644 examples/spiderpig.ini examples/worker.ini examples/stream.ini \
 	    $(DESTDIR)$(DATADIR)/examples/
+	$(INSTALL) -m 644 prometheus/spiderpig-alerts.yml prometheus/spiderpig-alerts.test.yml \
+	    $(DESTDIR)$(DATADIR)/prometheus/
 	$(INSTALL) -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	$(INSTALL) -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	for u in systemd/*.service.in; do n=$${u##*/}; \

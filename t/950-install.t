@@ -30,6 +30,8 @@ my %mode = (
         worker.ini stream.ini)),
     (map { ("$p/lib/systemd/system/$_.service" => 0644) } qw(spiderpig-fcgi
         spiderpig-worker spiderpig-stream)),
+    (map { ("$p/share/spiderpig/prometheus/$_" => 0644) } qw(spiderpig-alerts.yml
+        spiderpig-alerts.test.yml)),
     "$p/share/man/man5/spiderpig.ini.5" => 0644,
     (map { ("$p/share/man/man8/$_.8" => 0644) } qw(spiderpig-fcgi
         spiderpig-worker spiderpig-stream spiderpig-admin)),
