@@ -35,6 +35,17 @@ like($r->{body}, qr/^spiderpig_http_requests_total\{method="POST",route="\/api\/
     'the enqueue requests by route and status');
 like($r->{body}, qr/^spiderpig_http_request_duration_seconds_bucket\{le="\+Inf"\} [1-9]\d*$/m,
     'and the latency histogram');
+{
+    my $pid = open(my $lint, '|-') // die "fork: $!";
+    if (!$pid) {
+        open(STDOUT, '>', '/dev/null');
+        open(STDERR, '>&', \*STDOUT);
+        exec('/usr/bin/promtool', 'check', 'metrics') or die "exec: $!";
+    }
+    print $lint $r->{body};
+    close($lint);
+    is($?, 0, 'promtool check metrics finds nothing to lint');
+}
 
 # Debian's prometheus scrapes it over nginx with the admin's token.
 my $dir = tempdir('spiderpig-prom-XXXXXX', TMPDIR => 1, CLEANUP => 1);
