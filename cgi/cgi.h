@@ -20,7 +20,8 @@
 enum role {
 	ROLE_PUBLIC,		/* no identity needed (health checks) */
 	ROLE_USER,		/* any authenticated, non-banned user */
-	ROLE_ADMIN
+	ROLE_ADMIN,
+	ROLE_SCRAPER		/* an admin, or the [fcgi] metrics_token */
 };
 
 /* ---- Identity (auth.c, authcache.c) ------------------------------------ */
@@ -103,6 +104,7 @@ struct req {
 	uint64_t		 cache_gen;	/* generation it was found in */
 	int			 queried;	/* a statement ran on *dbp since */
 	int			 muted;		/* the answer was replaced */
+	int			 scraper;	/* holds [fcgi] metrics_token */
 	const char		*ctype;		/* CONTENT_TYPE or NULL */
 	char			*body;		/* NUL-terminated copy, or NULL */
 	size_t			 bodylen;
@@ -574,6 +576,8 @@ int	 queue_get(struct req *);			/* queue.c */
 int	 status_get(struct req *);
 
 int	 metrics_get(struct req *);			/* metrics.c */
+/* 1 when the request's Bearer token is [fcgi] metrics_token. */
+int	 metrics_scraper(const struct req *);
 /* Count one answered request: its route (NULL: none matched; auth: the
  * /_auth check), status and the time since start (CLOCK_MONOTONIC). */
 void	 metrics_record(const struct route *, int auth, int status,

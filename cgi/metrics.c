@@ -8,7 +8,10 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
+
 #include "cgi.h"
+#include "http.h"
 
 /*
  * The request counters are the one piece of state shared by the serving
@@ -162,14 +165,34 @@ metrics_app(char **buf, size_t *len, size_t *cap)
 }
 
 /*
- * GET /metrics (admins: a person, or the API token of an admin account
- * that the scraper sends as a Bearer token). The database's part first,
- * then this process's counters.
+ * Whether the request carries the scraper's token ([fcgi] metrics_token)
+ * as its Bearer token; compared in constant time. The token reads
+ * /metrics and nothing else.
+ */
+int
+metrics_scraper(const struct req *r)
+{
+	const char	*want = r->cfg->fcgi_metrics_token, *authz, *tok;
+	size_t		 len;
+
+	if (want == NULL ||
+	    (authz = FCGX_GetParam("HTTP_AUTHORIZATION", r->fcgx->envp)) == NULL ||
+	    (tok = http_bearer_token(authz)) == NULL)
+		return 0;
+	len = strlen(tok);
+	while (len > 0 && (tok[len - 1] == ' ' || tok[len - 1] == '\t'))
+		len--;
+	return len == strlen(want) && CRYPTO_memcmp(tok, want, len) == 0;
+}
+
+/*
+ * GET /metrics, for admins (session or API token) and for the scraper's
+ * token. The database's part first, then this process's counters.
  */
 int
 metrics_get(struct req *r)
 {
-	const char	*params[1] = { r->user };
+	const char	*params[1] = { r->scraper ? NULL : r->user };
 	PGresult	*res;
 	char		*buf = NULL;
 	size_t		 len = 0, cap = 8192;

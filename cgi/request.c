@@ -124,7 +124,7 @@ req_is_auth(struct req *r)
 static int
 req_gate(struct req *r, const struct route *rt)
 {
-	if (rt->role == ROLE_PUBLIC)
+	if (rt->role == ROLE_PUBLIC || (rt->role == ROLE_SCRAPER && r->scraper))
 		return 0;
 	if (r->user == NULL) {
 		reply_problem(r, 401, NULL, "authentication required");
@@ -135,7 +135,8 @@ req_gate(struct req *r, const struct route *rt)
 		reply_problem(r, 403, NULL, "no role for %s", r->user);
 		return -1;
 	}
-	if (rt->role == ROLE_ADMIN && strcmp(r->role, "admin") != 0) {
+	if ((rt->role == ROLE_ADMIN || rt->role == ROLE_SCRAPER) &&
+	    strcmp(r->role, "admin") != 0) {
 		reply_problem(r, 403, NULL, "%s is not an admin", r->user);
 		return -1;
 	}
@@ -237,7 +238,10 @@ req_serve(FCGX_Request *fr, const struct cfg *cfg, PGconn **dbp,
 		goto done;
 	}
 	found = route_match(&r, &rt);
-	if ((found != ROUTE_FOUND || rt->role != ROLE_PUBLIC) &&
+	if (found == ROUTE_FOUND && rt->role == ROLE_SCRAPER &&
+	    metrics_scraper(&r))
+		r.scraper = 1;
+	else if ((found != ROUTE_FOUND || rt->role != ROLE_PUBLIC) &&
 	    auth_identify(&r) != 0)
 		goto done;
 	switch (found) {

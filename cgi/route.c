@@ -19,7 +19,7 @@ static const struct route routes[] = {
 	R("GET",  "/api/v1/deployments/{id}/log", deployments_log, ROLE_USER,	BODY_JSON),
 	R("GET",  "/api/v1/queue",		queue_get,	ROLE_USER,	BODY_JSON),
 	R("GET",  "/api/v1/status",		status_get,	ROLE_USER,	BODY_JSON),
-	R("GET",  "/metrics",			metrics_get,	ROLE_ADMIN,	BODY_JSON),
+	R("GET",  "/metrics",			metrics_get,	ROLE_SCRAPER,	BODY_JSON),
 
 	R("GET",  "/login",			login_start,	ROLE_PUBLIC,	BODY_FORM),
 	R("GET",  "/login/callback",		login_callback,	ROLE_PUBLIC,	BODY_FORM),

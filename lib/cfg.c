@@ -433,6 +433,13 @@ cfg_handler(void *user, const char *section, const char *name,
 		if (strcmp(name, "kept_connections") == 0)
 			return cfg_int(value, 0, 65536,
 			    &c->fcgi_kept_connections) == 0;
+		/* At least 32 characters, so guessing it is hopeless. */
+		if (strcmp(name, "metrics_token") == 0)
+			return strlen(value) >= 32 && strlen(value) <= 256 &&
+			    strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			    "abcdefghijklmnopqrstuvwxyz0123456789-_.~") ==
+			    strlen(value) &&
+			    cfg_str(&c->fcgi_metrics_token, value) == 0;
 	} else if (strcmp(section, "worker") == 0) {
 		if (strcmp(name, "poll_interval") == 0)
 			return cfg_int(value, 1, 3600, &c->poll_interval) == 0;
@@ -636,6 +643,7 @@ cfg_free(struct cfg *c)
 	free(c->stream_origin);
 	free(c->fcgi_socket);
 	free(c->fcgi_auth_socket);
+	free(c->fcgi_metrics_token);
 	free(c->stage_user);
 	for (i = 0; i < c->nmasks; i++)
 		free(c->masks[i]);

@@ -49,6 +49,9 @@ struct cfg {
 	/* How many connections nginx may keep open to fcgi_socket (its
 	 * worker_processes x keepalive); each holds a thread. 0: unknown. */
 	int      fcgi_kept_connections;
+	/* The Bearer token a Prometheus scraper may read /metrics with, and
+	 * nothing else; NULL: admins only. */
+	char    *fcgi_metrics_token;
 
 	int      poll_interval;		/* seconds */
 	int      heartbeat_interval;	/* seconds */

@@ -24,14 +24,19 @@ $$;
 -- stage runs by stage and outcome with their total seconds (canary
 -- verdicts are the canary_check stage's outcomes), finished deployments
 -- by end state (rollbacks among them), the freshest worker heartbeat's
--- age. Stage runs are counted from the stage_finished events.
+-- age. Stage runs are counted from the stage_finished events. actor NULL
+-- is the app's scraper, whose [fcgi] metrics_token the app checked: only
+-- the web role (the app) and admins may call this, and it tells counts,
+-- never names.
 CREATE FUNCTION metrics(actor text) RETURNS text
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = spiderpig, pg_temp AS $$
 DECLARE
 	out	text := '';
 	a	deployments;
 BEGIN
-	PERFORM require_admin(actor);
+	IF actor IS NOT NULL THEN
+		PERFORM require_admin(actor);
+	END IF;
 	SELECT * INTO a FROM deployments WHERE state_is_active(state) LIMIT 1;
 
 	out := out || metrics_family('queue_length', 'gauge',

@@ -1,7 +1,8 @@
 #!/usr/bin/perl
-# GET /metrics answers admins (and a scraper holding an admin's API token)
-# in Prometheus text format, and Debian's prometheus scrapes it: the
-# database's gauges and the app's request counters arrive as series.
+# GET /metrics answers admins and the scraper's token ([fcgi]
+# metrics_token, good for nothing else) in Prometheus text format, and
+# Debian's prometheus scrapes it with that token: the database's gauges and
+# the app's request counters arrive as series.
 use strict; use warnings;
 use lib 't/lib';
 use Test::More;
@@ -13,9 +14,11 @@ use SP::Stack;
 plan skip_all => 'prometheus is not installed (Debian package prometheus)'
     unless -x '/usr/bin/prometheus';
 
-my $s = SP::Stack->new(workers => 1);
+my $scrape = 'scrape-' . join('', map { sprintf '%02x', int rand 256 } 1 .. 20);
+my $s = SP::Stack->new(workers => 1,
+    sections => { fcgi => { metrics_token => $scrape } });
 my $dep = $s->user('dora', 'deployer');
-my $adm = $s->user('scraper', 'admin');
+my $adm = $s->user('ada', 'admin');
 $s->api(POST => '/api/v1/deployments', token => $dep, json => { patches => ['1'] });
 $s->api(POST => '/api/v1/deployments', token => $dep, json => { patches => ['2'] });
 
@@ -23,8 +26,13 @@ my $r = $s->api(GET => '/metrics', token => $dep);
 is($r->{status}, 403, 'a deployer gets 403');
 $r = $s->api(GET => '/metrics');
 is($r->{status}, 401, 'no credentials: 401');
-$r = $s->api(GET => '/metrics', token => $adm);
-is($r->{status}, 200, 'an admin gets 200');
+is($s->api(GET => '/metrics', token => $adm)->{status}, 200, 'an admin gets 200');
+is($s->api(GET => '/metrics', token => "${scrape}x")->{status}, 401,
+    'a token that is not the scraper\'s: 401');
+is($s->api(GET => '/api/v1/queue', token => $scrape)->{status}, 401,
+    'the scraper\'s token opens nothing else');
+$r = $s->api(GET => '/metrics', token => $scrape);
+is($r->{status}, 200, 'the scraper\'s token gets 200');
 like($r->{headers}{'content-type'}, qr{^text/plain; version=0\.0\.4}, 'in the text format');
 like($r->{body}, qr/^# TYPE spiderpig_queue_length gauge\nspiderpig_queue_length \d+$/m,
     'with the queue length');
@@ -47,11 +55,11 @@ like($r->{body}, qr/^spiderpig_http_request_duration_seconds_bucket\{le="\+Inf"\
     is($?, 0, 'promtool check metrics finds nothing to lint');
 }
 
-# Debian's prometheus scrapes it over nginx with the admin's token.
+# Debian's prometheus scrapes it over nginx with the scraper's token.
 my $dir = tempdir('spiderpig-prom-XXXXXX', TMPDIR => 1, CLEANUP => 1);
 my ($pport) = SP::Stack::free_ports(1);
 open(my $fh, '>', "$dir/token") or die $!;
-print $fh $adm;
+print $fh $scrape;
 close($fh);
 my $https = $s->port('https');
 open($fh, '>', "$dir/prometheus.yml") or die $!;

@@ -278,8 +278,9 @@ sub _override_ini {
             [ client_secret => [ $oidc->{client_secret} ] ];
     }
     my %drop = $oidc ? () : (oidc => 1);
-    my %web = map { $_ => $set{$_} } grep { $_ eq 'oidc' } keys %set;
-    my %worker = map { $_ => $set{$_} } grep { $_ ne 'oidc' } keys %set;
+    # [oidc] and [fcgi] are the app's (spiderpig.ini), the rest the worker's.
+    my %web = map { $_ => $set{$_} } grep { $_ eq 'oidc' || $_ eq 'fcgi' } keys %set;
+    my %worker = map { $_ => $set{$_} } grep { $_ ne 'oidc' && $_ ne 'fcgi' } keys %set;
     _override_file($self->ini_path, \%web, \%drop);
     _override_file($self->worker_ini_path, \%worker, {});
 }
