@@ -122,8 +122,8 @@ listen_on(const char *path)
 
 /*
  * Refuse to serve in a way that hands the app's powers to others: as root,
- * or with a config holding the [oidc]/[totp] secrets that other users may
- * read. Returns 0 or -1 (said on stderr).
+ * or with a config holding secrets ([oidc], [totp], [fcgi] metrics_token)
+ * that other users may read. Returns 0 or -1 (said on stderr).
  */
 static int
 startup_checks(const char *config, const struct cfg *cfg)
@@ -139,10 +139,11 @@ startup_checks(const char *config, const struct cfg *cfg)
 		log_warn("%s: %s", config, strerror(errno));
 		return -1;
 	}
-	if ((cfg->oidc_client_secret != NULL || cfg->totp_key_set) &&
+	if ((cfg->oidc_client_secret != NULL || cfg->totp_key_set ||
+	    cfg->fcgi_metrics_token != NULL) &&
 	    (st.st_mode & (S_IROTH | S_IWOTH)) != 0) {
-		log_warn("%s holds the [oidc]/[totp] secrets and others may "
-		    "read it (mode %03o): chmod o-rw", config,
+		log_warn("%s holds secrets ([oidc], [totp], metrics_token) "
+		    "and others may read it (mode %03o): chmod o-rw", config,
 		    (unsigned)(st.st_mode & 0777));
 		return -1;
 	}
