@@ -2,7 +2,8 @@
 # commands the README opens with; both install what a fresh Debian 12 lacks.
 
 CC      ?= cc
-PKGS    := fcgi libpq libcjson openssl inih liboath libqrencode cjose libcurl
+PKGS    := fcgi libpq libcjson openssl inih liboath libqrencode cjose libcurl \
+           yaml-0.1
 CFLAGS  ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral -pthread -Ilib
@@ -14,7 +15,8 @@ DEBS := build-essential pkg-config libfcgi-dev libpq-dev libcjson-dev \
         libssl-dev libinih-dev libcjose-dev libjansson-dev libcurl4-openssl-dev \
         postgresql nginx openssl curl wrk \
         libdbd-pg-perl libio-socket-ssl-perl libjson-perl clang \
-        libclang-rt-14-dev liboath-dev libqrencode-dev acl chromium
+        libclang-rt-14-dev liboath-dev libqrencode-dev acl chromium \
+        libyaml-dev mtail prometheus
 
 B := build
 LIB_SRC    := $(wildcard lib/*.c)
@@ -36,7 +38,7 @@ MIGRATIONS := $(sort $(wildcard sql/[0-9][0-9][0-9]_*.sql))
 # see them; a test checks they are current.
 VOCAB_OUT  := sql/vocab.sql doc/vocabulary.md
 
-.PHONY: all deps build run test asan bench fuzz clean
+.PHONY: all deps build run test asan bench fuzz clean canary-trial
 
 all: build
 
@@ -49,7 +51,8 @@ deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-build: $(B)/spiderpig-fcgi $(B)/spiderpig-worker $(UNIT_BIN) $(VOCAB_OUT)
+build: $(B)/spiderpig-fcgi $(B)/spiderpig-worker $(UNIT_BIN) $(VOCAB_OUT) \
+       $(B)/canary-trial $(B)/demo-traffic
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -89,6 +92,21 @@ $(B)/t/%: t/unit/%.c $(B)/libspiderpig-cgi.a $(B)/libspiderpig-worker.a $(B)/lib
 	$(CC) $(CFLAGS) -I$(B) -Icgi -Iworker $(PKG_CFLAGS) -o $@ $< \
 	    $(B)/libspiderpig-cgi.a $(B)/libspiderpig-worker.a \
 	    $(B)/libspiderpig.a $(PKG_LIBS) $(LDLIBS)
+
+# The canary judge's trial (simulation) and the demo fleet's traffic
+# generator (make run, the fleet tests, tools/canary-trial).
+$(B)/canary-trial: tools/canary-trial.c $(B)/libspiderpig.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/demo-traffic: tools/demo-traffic.c
+	$(CC) $(CFLAGS) $(LDFLAGS) $(PKG_CFLAGS) -o $@ $< $(shell pkg-config --libs libcurl) $(LDLIBS)
+
+# Simulated and real releases against both canary judgements (not part of
+# make test: the real runs take minutes). CANARY_RUNS good and as many bad
+# deployments on a demo fleet; 0 skips them.
+CANARY_RUNS ?= 5
+canary-trial: deps build
+	tools/canary-trial $(CANARY_RUNS)
 
 # The vocabulary's SQL and docs, generated from lib/vocab.def.
 $(B)/vocab-gen: tools/vocab-gen.c $(B)/lib/vocab.o

@@ -34,6 +34,57 @@ cfg_stage_from_name(const char *name)
 	return vocab_stage_from_name(name);
 }
 
+static const char *const cfg_kinds[] = {
+	[CFG_KIND_COMMAND] = "command",
+	[CFG_KIND_HTTPBB] = "httpbb",
+	[CFG_KIND_CANARY] = "canary",
+};
+
+const char *
+cfg_kind_name(enum cfg_kind k)
+{
+	if ((int)k < 0 || (size_t)k >= sizeof(cfg_kinds) / sizeof(cfg_kinds[0]))
+		return NULL;
+	return cfg_kinds[k];
+}
+
+int
+cfg_kind_from_name(const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(cfg_kinds) / sizeof(cfg_kinds[0]); i++)
+		if (strcmp(cfg_kinds[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * A key of a [stage NAME] section other than command, rollback and timeout:
+ * kind, which must come first, and then the keys of a built-in kind, kept
+ * as "key=value" for the worker to check. 1 to go on, 0 for an error.
+ */
+static int
+cfg_stage_kind_key(struct cfg_command *cmd, const char *name,
+    const char *value)
+{
+	int	k;
+
+	if (strcmp(name, "kind") == 0) {
+		if ((k = cfg_kind_from_name(value)) == -1 || cmd->nopts > 0)
+			return 0;
+		cmd->kind = (enum cfg_kind)k;
+		return 1;
+	}
+	if (cmd->kind == CFG_KIND_COMMAND || cmd->nopts == CFG_MAX_OPTS ||
+	    strchr(name, '=') != NULL)
+		return -1;
+	if (asprintf(&cmd->opts[cmd->nopts], "%s=%s", name, value) == -1)
+		return 0;
+	cmd->nopts++;
+	return 1;
+}
+
 void
 cfg_argv_free(char **argv)
 {
@@ -336,6 +387,8 @@ cfg_handler(void *user, const char *section, const char *name,
 		}
 		if (strcmp(name, "timeout") == 0)
 			return cfg_int(value, 1, 86400, &cmd->timeout) == 0;
+		if ((st = cfg_stage_kind_key(cmd, name, value)) != -1)
+			return st;
 	}
 	snprintf(p->err, p->errsz, "unknown key [%s] %s", section, name);
 	p->failed = 1;
@@ -409,7 +462,7 @@ fail:
 void
 cfg_free(struct cfg *c)
 {
-	size_t	i;
+	size_t	i, k;
 
 	if (c == NULL)
 		return;
@@ -425,6 +478,8 @@ cfg_free(struct cfg *c)
 	for (i = 0; i < STAGE__COUNT; i++) {
 		cfg_argv_free(c->stages[i].argv);
 		cfg_argv_free(c->stages[i].rollback);
+		for (k = 0; k < c->stages[i].nopts; k++)
+			free(c->stages[i].opts[k]);
 	}
 	free(c->oidc_issuer);
 	free(c->oidc_client_id);

@@ -13,11 +13,25 @@
 /* enum cfg_stage (STAGE_MERGE ... STAGE__COUNT) comes from lib/vocab.def. */
 #include "vocab.h"
 
-/* One stage: argv arrays are NULL-terminated; rollback may be NULL. */
+#define CFG_MAX_OPTS    32
+
+/* What runs a stage: a command, or a kind built into the worker. */
+enum cfg_kind {
+	CFG_KIND_COMMAND,		/* argv, run as the stage user */
+	CFG_KIND_HTTPBB,		/* worker/smoke.c: httpbb YAML tests */
+	CFG_KIND_CANARY,		/* worker/canary.c: the canary judge */
+};
+
+/* One stage: argv arrays are NULL-terminated; rollback may be NULL. A
+ * built-in kind keeps its own keys as "key=value" in opts, checked by the
+ * worker at startup (worker/builtin.c). */
 struct cfg_command {
 	char   **argv;
 	char   **rollback;
 	int      timeout;		/* seconds */
+	enum cfg_kind kind;
+	char    *opts[CFG_MAX_OPTS];
+	size_t   nopts;
 };
 
 struct cfg {
@@ -79,6 +93,10 @@ void		 cfg_free(struct cfg *);
 const char	*cfg_stage_name(enum cfg_stage);
 /* Stage for a name, or -1. */
 int		 cfg_stage_from_name(const char *);
+
+/* "command", "httpbb", "canary"; and back (-1 when unknown). */
+const char	*cfg_kind_name(enum cfg_kind);
+int		 cfg_kind_from_name(const char *);
 
 /*
  * Parse a JSON array of strings into a NULL-terminated argv (each element

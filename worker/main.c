@@ -8,6 +8,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "builtin.h"
 #include "cfg.h"
 #include "db.h"
 #include "mask.h"
@@ -199,8 +200,17 @@ worker_start(struct worker *w, const char *path)
 		log_warn("%s: %s", path, err);
 		return 2;
 	}
+	if (builtin_init() == -1) {
+		log_warn("startup: libcurl did not initialise");
+		return 1;
+	}
+	if (builtin_check(w->cfg, err, sizeof(err)) == -1) {
+		log_warn("%s: %s", path, err);
+		return 2;
+	}
 	for (i = 0; i < STAGE__COUNT; i++)
-		if (w->cfg->stages[i].argv == NULL)
+		if (w->cfg->stages[i].argv == NULL &&
+		    w->cfg->stages[i].kind == CFG_KIND_COMMAND)
 			log_warn("[stage %s] has no command: the stage will "
 			    "fail", cfg_stage_name(i));
 	if ((w->mask = mask_compile(w->cfg->masks, w->cfg->nmasks, err,
