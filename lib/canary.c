@@ -51,8 +51,8 @@ canary_judge_init(struct canary_judge *j, const struct canary_params *p,
 		snprintf(why, whysz, "window must be 1 to 86400 seconds");
 		return -1;
 	}
-	if (!(p->min_window >= 0 && p->min_window <= p->window)) {
-		snprintf(why, whysz, "min_window must be 0 to window");
+	if (!(p->min_window >= 0)) {
+		snprintf(why, whysz, "min_window must not be negative");
 		return -1;
 	}
 	if (!(p->threshold >= 1)) {
@@ -69,6 +69,9 @@ canary_judge_init(struct canary_judge *j, const struct canary_params *p,
 		return -1;
 	}
 	j->p = *p;
+	/* A window shorter than the default minimum: pass at its end. */
+	if (j->p.min_window > j->p.window)
+		j->p.min_window = j->p.window;
 	for (i = 0; i < sizeof(rej_grid) / sizeof(rej_grid[0]); i++)
 		j->rej_rho[j->nrej++] = rej_grid[i];
 	for (i = 0; i < sizeof(acc_frac) / sizeof(acc_frac[0]); i++)
@@ -171,7 +174,9 @@ canary_judge_look(struct canary_judge *j, double elapsed,
 			return CANARY_FAIL;
 		if (!ended)
 			return CANARY_PENDING;
-		return ok ? CANARY_PASS : CANARY_NO_DATA;
+		/* No request counted: a silent exporter, not a quiet canary. */
+		return ok && c->canary_requests > 0 ? CANARY_PASS :
+		    CANARY_NO_DATA;
 	}
 	if (ok)
 		sequential_update(j, c);
