@@ -42,6 +42,7 @@ struct smoke_req {
 	const struct httpbb_case *c;
 	const char	*file;
 	const char	*target;
+	char		*url;		/* base + path, as requested */
 	CURL		*easy;
 	struct curl_slist *hdrs;
 	struct curl_slist *connect_to;	/* CURLOPT_CONNECT_TO keeps it */
@@ -319,6 +320,8 @@ smoke_setup(struct smoke_req *r, long timeout_s)
 		h = NULL;
 	}
 	curl_easy_setopt(r->easy, CURLOPT_URL, url);
+	r->url = url;
+	url = NULL;
 	curl_easy_setopt(r->easy, CURLOPT_CONNECT_TO, r->connect_to);
 	curl_easy_setopt(r->easy, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(r->easy, CURLOPT_NOSIGNAL, 1L);
@@ -350,6 +353,7 @@ smoke_req_free(struct smoke_req *r)
 		curl_easy_cleanup(r->easy);
 	curl_slist_free_all(r->hdrs);
 	curl_slist_free_all(r->connect_to);
+	free(r->url);
 	free(r->body);
 	while (r->nresp > 0) {
 		r->nresp--;
@@ -369,8 +373,8 @@ smoke_result(struct smoke_req *r, CURLcode cc, struct logw_sink *log)
 	int64_t		 ms = util_now_ms() - r->started;
 
 	if (cc != CURLE_OK) {
-		logw_say(log, "smoke: FAIL %s %s%s on %s (%s:%lu): %s",
-		    r->c->method, r->c->base, r->c->path, r->target, r->file,
+		logw_say(log, "smoke: FAIL %s %s on %s (%s:%lu): %s",
+		    r->c->method, r->url, r->target, r->file,
 		    r->c->line, r->errbuf[0] ? r->errbuf :
 		    curl_easy_strerror(cc));
 		return 0;
@@ -383,13 +387,13 @@ smoke_result(struct smoke_req *r, CURLcode cc, struct logw_sink *log)
 	a.body = r->body != NULL ? r->body : "";
 	a.bodylen = r->bodylen;
 	if (httpbb_check(r->c, &a, why, sizeof(why)) == -1) {
-		logw_say(log, "smoke: FAIL %s %s%s on %s (%s:%lu): %s%s",
-		    r->c->method, r->c->base, r->c->path, r->target, r->file,
+		logw_say(log, "smoke: FAIL %s %s on %s (%s:%lu): %s%s",
+		    r->c->method, r->url, r->target, r->file,
 		    r->c->line, why, r->truncated ? " (body cut at 1 MiB)" : "");
 		return 0;
 	}
-	logw_say(log, "smoke: PASS %s %s%s on %s: %ld in %lld ms",
-	    r->c->method, r->c->base, r->c->path, r->target, status,
+	logw_say(log, "smoke: PASS %s %s on %s: %ld in %lld ms",
+	    r->c->method, r->url, r->target, status,
 	    (long long)ms);
 	return 1;
 }

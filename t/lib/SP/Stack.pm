@@ -26,7 +26,8 @@ package SP::Stack;
 #   $s->stop_postgres([mode]), $s->api(..., url => FULL_URL, body => BYTES)
 #   stages => {smoke_test => {kind => 'httpbb', tests => [...], ...}}: a
 #       hash sets a built-in kind and its keys (kind first; an array value
-#       repeats the key; @DIR@ becomes the stack's folder)
+#       repeats the key; @DIR@ becomes the stack's folder, @PORT_demo_test@
+#       the port $s->port('demo_test'))
 #   fleet => 1: the demo fleet (tools/stack SPIDERPIG_FLEET=1: seven demo
 #       servers, mtail, Prometheus, the traffic generator, and the built-in
 #       smoke test and canary stages in worker.ini), started after nginx;
@@ -258,7 +259,8 @@ sub _override_ini {
             croak "stages: $k => {...} needs a kind" unless $v->{kind} && $key eq 'command';
             my @kv = ([ kind => [ $v->{kind} ] ]);
             for my $o (sort grep { $_ ne 'kind' } keys %$v) {
-                my @vals = map { (my $x = $_) =~ s/\@DIR\@/$self->{dir}/g; $x }
+                my @vals = map { (my $x = $_) =~ s/\@DIR\@/$self->{dir}/g;
+                    $x =~ s/\@PORT_(\w+)\@/$self->{port}{$1} \/\/ croak "no port $1"/ge; $x }
                     ref $v->{$o} eq 'ARRAY' ? @{ $v->{$o} } : ($v->{$o});
                 push @kv, [ $o, \@vals ];
             }
