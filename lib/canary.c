@@ -204,6 +204,17 @@ percent(double errors, double exposure)
 	return exposure > 0 ? 100 * errors / exposure : -1;
 }
 
+/* "12.500%" or "no requests" into buf. */
+static const char *
+rate_text(double pct, char *buf, size_t bufsz)
+{
+	if (pct < 0)
+		snprintf(buf, bufsz, "no requests");
+	else
+		snprintf(buf, bufsz, "%.3f%%", pct);
+	return buf;
+}
+
 void
 canary_judge_explain(const struct canary_judge *j, double elapsed, char *buf,
     size_t bufsz)
@@ -211,13 +222,15 @@ canary_judge_explain(const struct canary_judge *j, double elapsed, char *buf,
 	const struct canary_counts *c = &j->last;
 	double	rc = percent(c->canary_errors, c->canary_requests);
 	double	ro = percent(c->control_errors, c->control_requests);
+	char	rct[32], rot[32];
 	int	n;
 
 	n = snprintf(buf, bufsz, "%s judge at %.1f s of %.0f s: canary %.0f "
-	    "errors in %.0f requests (%.3f%%), others %.0f errors in %.0f "
-	    "requests (%.3f%%)", canary_kind_name(j->p.kind), elapsed,
-	    j->p.window, c->canary_errors, c->canary_requests, rc,
-	    c->control_errors, c->control_requests, ro);
+	    "errors in %.0f requests (%s), others %.0f errors in %.0f "
+	    "requests (%s)", canary_kind_name(j->p.kind), elapsed,
+	    j->p.window, c->canary_errors, c->canary_requests,
+	    rate_text(rc, rct, sizeof(rct)), c->control_errors,
+	    c->control_requests, rate_text(ro, rot, sizeof(rot)));
 	if (n < 0 || (size_t)n >= bufsz)
 		return;
 	if (j->p.kind == CANARY_THRESHOLD)

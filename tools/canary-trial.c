@@ -2,7 +2,11 @@
  * judgements (lib/canary.c, the code the worker runs) and print detection
  * rate, median and p95 time to detect and the false rollback rate.
  *
- *   canary-trial [-n RELEASES] [-s SEED]
+ *   canary-trial [-m] [-n RELEASES] [-s SEED]
+ *
+ * -m prints one tab-separated line per row instead of the table (fleet
+ * key, judgement, settings, caught %, median s, p95 s, false rollback %),
+ * for tools/canary-trial to put beside the real runs.
  *
  * Each release is Poisson error streams at the demo fleet's rates (2
  * canaries, 4 other hosts, 25 requests/s each), looked at every 2 s, as the
@@ -27,14 +31,15 @@
 #define TRIAL_LIMIT	60.0	/* a bad release must be caught by then */
 
 struct scenario {
+	const char	*key;	/* "3x" or "sparse" */
 	const char	*name;
 	double		 base;	/* errors/s per host, good release */
 	double		 bad;	/* errors/s per canary, bad release */
 };
 
 static const struct scenario scenarios[] = {
-	{ .name = "3x (3/s -> 9/s)", .base = 3, .bad = 9 },
-	{ .name = "sparse (1/s -> 5/s)", .base = 1, .bad = 5 },
+	{ .key = "3x", .name = "3x (3/s -> 9/s)", .base = 3, .bad = 9 },
+	{ .key = "sparse", .name = "sparse (1/s -> 5/s)", .base = 1, .bad = 5 },
 };
 
 static uint64_t rng_s[4];
@@ -155,14 +160,16 @@ judge_params(enum canary_kind kind, const struct scenario *s,
 int
 main(int argc, char **argv)
 {
-	int		 n = 10000, ch, i, k;
+	int		 n = 10000, ch, i, k, machine = 0;
 	uint64_t	 seed = 20261129;
 	size_t		 si;
 	double		*times;
 	const enum canary_kind kinds[] = { CANARY_THRESHOLD, CANARY_SEQUENTIAL };
 
-	while ((ch = getopt(argc, argv, "n:s:")) != -1) {
-		if (ch == 'n')
+	while ((ch = getopt(argc, argv, "mn:s:")) != -1) {
+		if (ch == 'm')
+			machine = 1;
+		else if (ch == 'n')
 			n = atoi(optarg);
 		else if (ch == 's')
 			seed = strtoull(optarg, NULL, 10);
@@ -176,11 +183,13 @@ main(int argc, char **argv)
 	if ((times = calloc((size_t)n, sizeof(*times))) == NULL)
 		return 1;
 	rng_seed(seed);
-	printf("simulation: %d good and %d bad releases per row; 2 canaries, "
-	    "4 others, %.0f req/s per host, a look every %.0f s (seed %llu)\n",
-	    n, n, TRIAL_RPS, TRIAL_LOOK, (unsigned long long)seed);
-	printf("%-22s %-11s %-22s %9s %8s %8s %9s\n", "fleet", "judgement",
-	    "settings", "caught", "median", "p95", "false rb");
+	if (!machine) {
+		printf("simulation: %d good and %d bad releases per row; 2 canaries, "
+		    "4 others, %.0f req/s per host, a look every %.0f s (seed %llu)\n",
+		    n, n, TRIAL_RPS, TRIAL_LOOK, (unsigned long long)seed);
+		printf("%-22s %-11s %-22s %9s %8s %8s %9s\n", "fleet", "judgement",
+		    "settings", "caught", "median", "p95", "false rb");
+	}
 	for (si = 0; si < sizeof(scenarios) / sizeof(scenarios[0]); si++) {
 		const struct scenario *s = &scenarios[si];
 
@@ -208,8 +217,9 @@ main(int argc, char **argv)
 			else
 				snprintf(set, sizeof(set), "a=%.2g rho=%.3g "
 				    "<=%.0fs", p.alpha, p.rho_bad, p.window);
-			printf("%-22s %-11s %-22s %8.2f%% %7.0fs %7.0fs "
-			    "%8.2f%%\n", s->name, canary_kind_name(kinds[k]),
+			printf(machine ? "%s\t%s\t%s\t%.2f\t%.0f\t%.0f\t%.2f\n" :
+			    "%-22s %-11s %-22s %8.2f%% %7.0fs %7.0fs %8.2f%%\n",
+			    machine ? s->key : s->name, canary_kind_name(kinds[k]),
 			    set, 100.0 * caught / n,
 			    m ? times[m / 2] : NAN,
 			    m ? times[(size_t)(0.95 * (m - 1))] : NAN,

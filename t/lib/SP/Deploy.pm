@@ -9,7 +9,7 @@ our @EXPORT_OK = qw(enqueue answer wait_any log_of);
 # Enqueue patches as the token's user; returns the id.
 sub enqueue {
     my ($s, $tok, @patches) = @_;
-    my $r = $s->api(POST => '/api/v1/deployments', token => $tok, json => { patches => \@patches });
+    my $r = $s->api(POST => '/api/v1/deployments', token => $tok, json => { patches => [ map {"$_"} @patches ] });
     die "enqueue: $r->{status} $r->{body}\n" unless $r->{status} == 201;
     return $r->{json}{id};
 }
