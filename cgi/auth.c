@@ -32,34 +32,47 @@ token_ok(const char *t, size_t len)
 }
 
 /*
+ * The credential of the request: a Bearer token (wins, and a bad one does
+ * not fall back) or the session cookie, with *len its length and *sql the
+ * statement that checks it. NULL when there is none.
+ */
+static const char *
+credential(struct req *r, size_t *len, const char **sql)
+{
+	const char	*authz, *tok;
+
+	*len = 0;
+	authz = FCGX_GetParam("HTTP_AUTHORIZATION", r->fcgx->envp);
+	if (authz != NULL && authz[0] != '\0') {
+		if ((tok = http_bearer_token(authz)) != NULL)
+			*len = strlen(tok);
+		while (tok != NULL && *len > 0 &&
+		    (tok[*len - 1] == ' ' || tok[*len - 1] == '\t'))
+			(*len)--;
+		*sql = "SELECT username, role FROM spiderpig.auth_token($1)";
+		return tok;
+	}
+	*sql = "SELECT username, role FROM spiderpig.auth_session($1)";
+	return http_cookie_get(FCGX_GetParam("HTTP_COOKIE", r->fcgx->envp),
+	    SESSION_COOKIE, len);
+}
+
+/*
  * 204 with X-Spiderpig-User/-Role for a live token or session, 401 for
- * none or a bad one, 503 when the database cannot say. A Bearer header
- * wins over the cookie; a bad Bearer does not fall back to the cookie.
+ * none or a bad one, 503 when the database cannot say.
  */
 int
 auth_check(struct req *r)
 {
-	const char	*authz, *tok, *sql;
+	const char	*tok, *sql;
 	const char	*params[1];
 	PGconn		*c;
 	PGresult	*res = NULL, *err = NULL;
 	char		 hash[68], hdr[400];
-	size_t		 len = 0;
+	size_t		 len;
 	const char	*user, *role;
 
-	authz = FCGX_GetParam("HTTP_AUTHORIZATION", r->fcgx->envp);
-	if (authz != NULL && authz[0] != '\0') {
-		if ((tok = http_bearer_token(authz)) != NULL)
-			len = strlen(tok);
-		while (tok != NULL && len > 0 &&
-		    (tok[len - 1] == ' ' || tok[len - 1] == '\t'))
-			len--;
-		sql = "SELECT username, role FROM spiderpig.auth_token($1)";
-	} else {
-		tok = http_cookie_get(FCGX_GetParam("HTTP_COOKIE",
-		    r->fcgx->envp), SESSION_COOKIE, &len);
-		sql = "SELECT username, role FROM spiderpig.auth_session($1)";
-	}
+	tok = credential(r, &len, &sql);
 	if (tok == NULL || !token_ok(tok, len)) {
 		reply_problem(r, 401, NULL, "a valid API token or session is "
 		    "required");

@@ -41,19 +41,29 @@ struct req {
 	long long		 id;		/* a {id} path segment */
 	const char		*name;		/* a {name} path segment */
 	char			 namebuf[132];
+	const struct route	*route;		/* what route_match found */
+	const struct action	*action;	/* the action it belongs to */
 	char			 allow[64];	/* Allow header for a 405 */
 	int			 status;	/* what was answered */
 };
 
-/* Serve one accepted request; always answers. */
+/* Serve one accepted request; always answers (request.c). */
 void		 req_serve(FCGX_Request *, const struct cfg *, PGconn **dbp);
 
 /*
- * The thread's database connection, reconnecting when it is missing,
+ * The thread's database connection (conn.c), reconnecting when it is missing,
  * broken, or was closed by the server since the last request. NULL when the
  * database is down (the caller answers with reply_db_error(r, NULL)).
  */
 PGconn		*req_db(struct req *);
+
+/*
+ * Run a statement for the API (conn.c): the result (the caller PQclear()s
+ * it), or NULL after answering with the mapped problem. A GET is retried
+ * once on a new connection when the old one broke.
+ */
+PGresult	*req_query(struct req *, const char *sql, int nparams,
+		    const char *const *params);
 
 /*
  * Run a statement whose first column of the first row is JSON and parse it
@@ -77,6 +87,18 @@ void		 reply_redirect(struct req *, int status, const char *location,
  * caller keeps ownership of body. */
 void		 reply_json(struct req *, int status, const cJSON *body,
 		    const char *location);
+/*
+ * A JSON document written while it is produced, for answers too large to
+ * build whole (the log). reply_stream_open() sends the status and headers
+ * without Content-Length (nginx frames the body); then the caller writes
+ * our own punctuation and keys with reply_stream_literal() and every value
+ * with reply_stream_json() (printed by cJSON, so escaped by it). There is
+ * no way back to an error answer once open: do the fallible work first.
+ */
+void		 reply_stream_open(struct req *, int status);
+void		 reply_stream_literal(struct req *, const char *text);
+void		 reply_stream_json(struct req *, const cJSON *value);
+
 /* An answer without a body (204) plus optional extra header lines (each
  * "Name: value\r\n"), already checked by the caller. */
 void		 reply_empty(struct req *, int status, const char *headers);
@@ -89,6 +111,9 @@ struct verr;
  */
 void		 reply_problem(struct req *, int status, const struct verr *ve,
 		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* Input that failed validation: ve's status (400 or 415) with every
+ * problem listed and the first as detail. */
+void		 reply_invalid(struct req *, const struct verr *ve);
 /* A failed database call: SPxxx -> xxx with the message as detail and the
  * column as field; no connection -> 503; anything else -> 500. */
 void		 reply_db_error(struct req *, const PGresult *err);
@@ -132,7 +157,9 @@ struct value {
 	int		  present;
 	const char	 *s;
 	long long	  i;
-	const cJSON	 *items;	/* FT_STRINGS: the array */
+	const cJSON	 *items;	/* FT_STRINGS from JSON: the array;
+					 * from a form: NULL, s holds the
+					 * items separated by spaces or commas */
 };
 
 /*
@@ -157,7 +184,8 @@ int		 validate_query(const char *qs, const struct field *fields,
 /*
  * Validate an application/x-www-form-urlencoded body the same way (strict
  * parser: lib/http.c); buf (at least len + HTTP_FORM_PARAMS + 1 bytes)
- * holds the decoded strings.
+ * holds the decoded strings. An FT_STRINGS field is one value whose items
+ * are separated by spaces or commas, each validated as in JSON.
  */
 int		 validate_form(const char *body, size_t len,
 		    const struct field *fields, size_t nfields,
@@ -179,12 +207,12 @@ int		 check_text(const char *, const char **why);
 int		 check_return_to(const char *, const char **why);
 
 /*
- * Replace each run of consecutive sensitive lines in the array lines with
- * one placeholder {"seq": first, "last_seq": last, "sensitive": true,
- * "text": "<sensitive information hidden>"} (logmask.c). Lines carry "seq"
- * and "sensitive". Returns 0, or -1 when memory ran out.
+ * The items of a validated FT_STRINGS value (JSON array or form list) as a
+ * PostgreSQL text[] literal for one parameter, in a new string (free it);
+ * NULL when memory ran out. Items hold no quotes (their check refuses
+ * them) but are quoted anyway.
  */
-int		 log_collapse_sensitive(cJSON *lines);
+char		*value_pg_array(const struct value *);
 
 /* ---- Routes (route.c) -------------------------------------------------- */
 
@@ -196,17 +224,55 @@ enum body_kind { BODY_JSON, BODY_FORM };
 struct route {
 	const char	*method;
 	const char	*pattern;	/* "{id}": digits; "{name}": a user name */
-	handler_fn	 handler;
+	handler_fn	 handler;	/* NULL on an action's route */
 	enum role	 role;
 	enum body_kind	 body;
+	const char	*back;		/* an action's form: where to 303 */
 };
+
+/* ---- Actions (action_table.c, action_run.c) ----------------------------- */
+
+#define ACTION_FIELDS	4
+#define ACTION_ROUTES	3
+
+/*
+ * One deployer or admin action, the single definition the JSON API and the
+ * HTML forms share: its fields and their validators, the SQL statement and
+ * the routes that reach it. sql gets $1 = the acting user, then one
+ * parameter per field in table order (NULL when absent); its one value is
+ * the API's answer (JSON). When subject is set, fields[0] is what the
+ * action acts on: on a route whose path has an {id} or {name} it comes
+ * from the path, else from the body like the other fields. The form path
+ * adds and checks the csrf field itself.
+ */
+struct action {
+	const char		*name;		/* "freeze": how pages name it */
+	const char		*label;		/* the form's button */
+	const struct field	*fields;
+	size_t			 nfields;
+	const char		*labels[ACTION_FIELDS];	/* a form's, per field */
+	int			 subject;
+	int			 created;	/* API: 201 + Location */
+	const char		*sql;
+	struct route		 routes[ACTION_ROUTES];
+};
+
+extern const struct action	actions[];
+extern const size_t		nactions;
+
+/* The action called name, or NULL. */
+const struct action	*action_find(const char *name);
+/* Serve r->action for the API (JSON in and out) or a page form (303). */
+int		 action_api(struct req *);
+int		 action_form(struct req *);
 
 enum route_result { ROUTE_FOUND, ROUTE_NOT_FOUND, ROUTE_BAD_METHOD };
 
 /*
- * Find the route for method and path, filling r->id / r->name from the
- * placeholders (r->name points to r->namebuf). On ROUTE_BAD_METHOD,
- * r->allow lists the methods the path does accept.
+ * Find the route for method and path, among the route table and the
+ * actions' routes, filling r->id / r->name from the placeholders (r->name
+ * points to r->namebuf) and r->action for an action's route. On
+ * ROUTE_BAD_METHOD, r->allow lists the methods the path does accept.
  */
 enum route_result route_match(struct req *, const struct route **);
 
@@ -242,10 +308,15 @@ void		 html_message(struct req *, int status, const char *headers,
 /* A failed database call as a page: SPxxx -> xxx with its message. */
 void		 html_db_error(struct req *, const PGresult *err);
 
-/* ---- Browser sessions (login.c) ----------------------------------------- */
+/* ---- Browser sessions (session.c) --------------------------------------- */
 
 #define SESSION_COOKIE	"__Host-spiderpig_session"
 #define LOGIN_COOKIE	"__Host-spiderpig_login"
+
+/* The header line that clears the session cookie. */
+#define SESSION_COOKIE_CLEAR \
+	"Set-Cookie: " SESSION_COOKIE "=; Path=/; Secure; HttpOnly; " \
+	"SameSite=Strict; Max-Age=0\r\n"
 
 /* The browser's session, from session_get (AAL1 or AAL2). */
 struct session {
@@ -257,6 +328,13 @@ struct session {
 	char		 hash[68];	/* sha256 of the cookie, bytea literal */
 };
 
+/*
+ * The Set-Cookie header line (CRLF-terminated) for a new session token
+ * into buf: SameSite=Lax at AAL1 (it must survive the provider's redirect),
+ * Strict at AAL2. -1 when token is not header-safe or buf too small.
+ */
+int		 session_cookie_header(char *buf, size_t bufsz,
+		    const char *token, int aal);
 /*
  * Look up the session cookie. Returns 1 with *s filled, 0 when there is no
  * live session, -1 after answering a database failure.
@@ -277,62 +355,77 @@ int		 form_read(struct req *, struct session *s,
  * return NULL. The caller PQclear()s the result. */
 PGresult	*req_exec_page(struct req *, const char *sql, int nparams,
 		    const char *const *params);
-/* The discovery and JWKS caches: call before threads start / at exit. */
+/* The provider's cache and the HTTP client (login.c): call before threads
+ * start / at exit. */
 int		 login_init(void);
 void		 login_cleanup(void);
+
+/* ---- Pages (page.c helpers; one page_<name>.c per page) ---------------- */
+
+/*
+ * The session of a gated page: AAL2 and the user nginx vouched for.
+ * Answers 403 and returns -1 otherwise; -1 too after a database failure.
+ */
+int		 page_session(struct req *, struct session *s);
+/*
+ * Read a page form: the session, then fields[0..nfields) plus the csrf
+ * field this adds and checks. vals[i] belongs to fields[i]. Answers and
+ * returns -1 on failure. buf holds HTTP_FORM_MAX + HTTP_FORM_PARAMS + 1
+ * bytes.
+ */
+int		 page_form_read(struct req *, struct session *s,
+		    const struct field *fields, size_t nfields,
+		    struct value *vals, char *buf, size_t bufsz);
+/* Run a statement whose one value is JSON; NULL after answering a page. */
+cJSON		*page_json(struct req *, const char *sql, int nparams,
+		    const char *const *params);
+/* A form that POSTs to path (escaped) with a csrf field, the fields of a
+ * (as inputs, except a subject the path carries) and a button. */
+void		 page_action_form(struct html *, const struct session *s,
+		    const struct action *a, const char *path, int with_subject);
+/* A form with one button POSTing to prefix + id + suffix. */
+void		 page_button(struct html *, const struct session *s,
+		    const char *prefix, long long id, const char *suffix,
+		    const char *label);
+/* "Deployments are frozen by ..." when doc's "freeze" is an object. */
+void		 page_freeze_banner(struct html *, const cJSON *doc);
+/* The state of deployment d as a person reads it ("state_label"), with
+ * the state's name as its title. */
+void		 page_state(struct html *, const cJSON *d);
+/* The patches of deployment d, separated by spaces. */
+void		 page_patches(struct html *, const cJSON *d);
+/* doc's "queue" (the active deployment first) as a table. */
+void		 page_queue_table(struct html *, const cJSON *doc);
+/* doc's member k as a string ("" when absent) or integer (0). */
+const char	*page_str(const cJSON *doc, const char *k);
+long long	 page_int(const cJSON *doc, const char *k);
 
 /* ---- Handlers, one file per resource ----------------------------------- */
 
 int	 auth_check(struct req *);			/* auth.c */
 
-int	 deployments_create(struct req *);		/* deployments.c */
-int	 deployments_list(struct req *);
+int	 deployments_list(struct req *);		/* deployments.c */
 int	 deployments_get(struct req *);
-int	 deployments_log(struct req *);
-int	 deployments_answer(struct req *);
-int	 deployments_rollback(struct req *);
-int	 deployments_cancel(struct req *);
+int	 deployments_log(struct req *);			/* log.c */
 
 int	 queue_get(struct req *);			/* queue.c */
 int	 status_get(struct req *);
-
-int	 admin_freeze(struct req *);			/* admin.c */
-int	 admin_unfreeze(struct req *);
-int	 admin_user_set(struct req *);
-int	 admin_user_ban(struct req *);
-int	 admin_user_unban(struct req *);
-int	 admin_user_logout(struct req *);
-int	 admin_logout_all(struct req *);
-int	 admin_queue_move(struct req *);
-int	 admin_token_revoke(struct req *);
 
 int	 health_live(struct req *);			/* health.c */
 int	 health_ready(struct req *);
 
 int	 login_start(struct req *);			/* login.c */
 int	 login_callback(struct req *);
-int	 logout_post(struct req *);
+
+int	 logout_post(struct req *);			/* session.c */
 
 int	 totp_page(struct req *);			/* totp_pages.c */
 int	 totp_submit(struct req *);
 
-int	 page_dashboard(struct req *);			/* pages.c */
-int	 page_deploy(struct req *);
-int	 page_answer(struct req *);
-int	 page_rollback(struct req *);
-int	 page_cancel(struct req *);
-int	 page_tokens(struct req *);
+int	 page_dashboard(struct req *);			/* page_dashboard.c */
+int	 page_tokens(struct req *);			/* page_tokens.c */
 int	 page_token_create(struct req *);
-int	 page_token_revoke(struct req *);
-int	 page_admin(struct req *);
-int	 page_admin_action(struct req *);
-
-/* The deployment columns as one JSON object, for "SELECT ... FROM x d". */
-#define SQL_DEPLOYMENT_JSON \
-	"json_build_object('id', d.id, 'state', d.state, " \
-	"'position', d.position, 'patches', d.patches, " \
-	"'requester', d.requester, 'created_at', d.created_at, " \
-	"'updated_at', d.updated_at, 'started_at', d.started_at, " \
-	"'finished_at', d.finished_at, 'rollback_reason', d.rollback_reason)"
+int	 page_admin(struct req *);			/* page_admin.c */
+int	 page_admin_unknown(struct req *);
 
 #endif

@@ -177,6 +177,109 @@ threads_start(struct server *srv, struct worker *workers, int fd, int n,
 	}
 }
 
+/*
+ * Block the stop signals in every thread to come (main takes them with
+ * sigwait(); libfcgi's own handlers would wake only one thread), start the
+ * libraries and open the sockets into srv. 0, or -1 (logged).
+ */
+static int
+server_open(struct server *srv, const struct cfg *cfg, sigset_t *sigs)
+{
+	sigemptyset(sigs);
+	sigaddset(sigs, SIGTERM);
+	sigaddset(sigs, SIGINT);
+	sigaddset(sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (login_init() != 0) {
+		log_warn("libcurl initialisation failed");
+		return -1;
+	}
+	if (FCGX_Init() != 0) {
+		log_warn("FCGX_Init failed");
+		return -1;
+	}
+	srv->cfg = cfg;
+	atomic_init(&srv->stopping, 0);
+	if ((srv->listen_fd = listen_on(cfg->fcgi_socket)) < 0)
+		return -1;
+	if (cfg->fcgi_auth_socket != NULL &&
+	    (srv->auth_fd = listen_on(cfg->fcgi_auth_socket)) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * Start the request threads and, with an auth socket, the auth threads
+ * (nthreads in all) into workers; *started counts them. 0 when all
+ * started, else -1.
+ */
+static int
+pools_start(struct server *srv, struct worker *workers, int nthreads,
+    int *started)
+{
+	const struct cfg	*cfg = srv->cfg;
+
+	threads_start(srv, workers, srv->listen_fd, cfg->fcgi_threads, started);
+	if (*started < cfg->fcgi_threads)
+		return -1;
+	if (cfg->fcgi_kept_connections > 0)
+		log_info("listening on %s with %d threads (nginx keeps up to "
+		    "%d connections)", cfg->fcgi_socket, *started,
+		    cfg->fcgi_kept_connections);
+	else
+		log_info("listening on %s with %d threads", cfg->fcgi_socket,
+		    *started);
+	if (srv->auth_fd < 0)
+		return 0;
+	threads_start(srv, workers, srv->auth_fd, cfg->fcgi_auth_threads,
+	    started);
+	if (*started < nthreads)
+		return -1;
+	log_info("auth subrequests on %s with %d threads",
+	    cfg->fcgi_auth_socket, cfg->fcgi_auth_threads);
+	return 0;
+}
+
+/*
+ * Stop the started threads: wake those blocked in accept() (shutdown()
+ * makes it fail) and those idle on a kept-alive connection (its read sees
+ * EOF). Threads inside a request finish it first; still busy after the
+ * grace period, the process leaves anyway with rc (_exit: the kernel
+ * closes their connections).
+ */
+static void
+threads_stop(struct server *srv, struct worker *workers, int started, int rc)
+{
+	const struct cfg	*cfg = srv->cfg;
+	struct timespec		 deadline;
+	int			 i, fd, busy = 0;
+
+	atomic_store(&srv->stopping, 1);
+	FCGX_ShutdownPending();
+	if (srv->listen_fd >= 0)
+		shutdown(srv->listen_fd, SHUT_RDWR);
+	if (srv->auth_fd >= 0)
+		shutdown(srv->auth_fd, SHUT_RDWR);
+	for (i = 0; i < started; i++)
+		if ((fd = atomic_load(&workers[i].kept_fd)) >= 0)
+			shutdown(fd, SHUT_RDWR);
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += SHUTDOWN_GRACE_SEC;
+	for (i = 0; i < started; i++)
+		if (pthread_timedjoin_np(workers[i].tid, NULL, &deadline) != 0)
+			busy++;
+	if (srv->listen_fd >= 0)
+		unlink(cfg->fcgi_socket);
+	if (srv->auth_fd >= 0)
+		unlink(cfg->fcgi_auth_socket);
+	if (busy > 0) {
+		log_info("%d threads still busy; exiting", busy);
+		_exit(rc);
+	}
+}
+
 static void
 usage(void)
 {
@@ -191,10 +294,9 @@ main(int argc, char *argv[])
 	struct cfg	*cfg;
 	struct worker	*workers = NULL;
 	sigset_t	 sigs;
-	struct timespec	 deadline;
 	const char	*config = NULL;
 	char		 err[512];
-	int		 ch, i, fd, sig, started = 0, busy, rc = 1, nthreads;
+	int		 ch, sig, started = 0, rc = 1, nthreads;
 
 	log_init("spiderpig-fcgi");
 	while ((ch = getopt(argc, argv, "c:")) != -1) {
@@ -217,91 +319,21 @@ main(int argc, char *argv[])
 	if (startup_checks(config, cfg) != 0)
 		goto out;
 
-	/*
-	 * Every thread blocks the stop signals; main takes them with
-	 * sigwait(). libfcgi's own handlers would wake only one thread.
-	 */
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	signal(SIGPIPE, SIG_IGN);
-
-	if (login_init() != 0) {
-		log_warn("libcurl initialisation failed");
+	if (server_open(&srv, cfg, &sigs) != 0)
 		goto out;
-	}
-	if (FCGX_Init() != 0) {
-		log_warn("FCGX_Init failed");
-		goto out;
-	}
-	srv.cfg = cfg;
-	atomic_init(&srv.stopping, 0);
-	if ((srv.listen_fd = listen_on(cfg->fcgi_socket)) < 0)
-		goto out;
-	if (cfg->fcgi_auth_socket != NULL &&
-	    (srv.auth_fd = listen_on(cfg->fcgi_auth_socket)) < 0)
-		goto out;
-
 	nthreads = cfg->fcgi_threads +
 	    (srv.auth_fd >= 0 ? cfg->fcgi_auth_threads : 0);
 	if ((workers = calloc((size_t)nthreads, sizeof(*workers))) == NULL)
 		goto out;
-	threads_start(&srv, workers, srv.listen_fd, cfg->fcgi_threads, &started);
-	if (started < cfg->fcgi_threads)
-		goto stop;
-	if (cfg->fcgi_kept_connections > 0)
-		log_info("listening on %s with %d threads (nginx keeps up to "
-		    "%d connections)", cfg->fcgi_socket, started,
-		    cfg->fcgi_kept_connections);
-	else
-		log_info("listening on %s with %d threads", cfg->fcgi_socket,
-		    started);
-	if (srv.auth_fd >= 0) {
-		threads_start(&srv, workers, srv.auth_fd,
-		    cfg->fcgi_auth_threads, &started);
-		if (started < nthreads)
-			goto stop;
-		log_info("auth subrequests on %s with %d threads",
-		    cfg->fcgi_auth_socket, cfg->fcgi_auth_threads);
+	if (pools_start(&srv, workers, nthreads, &started) == 0) {
+		do {
+			if (sigwait(&sigs, &sig) != 0)
+				sig = SIGTERM;
+		} while (sig == SIGHUP);
+		log_info("signal %d: shutting down", sig);
+		rc = 0;
 	}
-
-	do {
-		if (sigwait(&sigs, &sig) != 0)
-			sig = SIGTERM;
-	} while (sig == SIGHUP);
-	log_info("signal %d: shutting down", sig);
-	rc = 0;
-stop:
-
-	/*
-	 * Wake the threads blocked in accept() (shutdown() makes it fail)
-	 * and those idle on a kept-alive connection (its read sees EOF).
-	 * Threads inside a request finish it first.
-	 */
-	atomic_store(&srv.stopping, 1);
-	FCGX_ShutdownPending();
-	shutdown(srv.listen_fd, SHUT_RDWR);
-	if (srv.auth_fd >= 0)
-		shutdown(srv.auth_fd, SHUT_RDWR);
-	for (i = 0; i < started; i++)
-		if ((fd = atomic_load(&workers[i].kept_fd)) >= 0)
-			shutdown(fd, SHUT_RDWR);
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += SHUTDOWN_GRACE_SEC;
-	for (i = 0, busy = 0; i < started; i++)
-		if (pthread_timedjoin_np(workers[i].tid, NULL, &deadline) != 0)
-			busy++;
-	unlink(cfg->fcgi_socket);
-	if (srv.auth_fd >= 0)
-		unlink(cfg->fcgi_auth_socket);
-	if (busy > 0) {
-		/* Still in a request after the grace period: leave anyway,
-		 * the kernel closes their connections. */
-		log_info("%d threads still busy; exiting", busy);
-		_exit(rc);
-	}
+	threads_stop(&srv, workers, started, rc);
 out:
 	free(workers);
 	login_cleanup();

@@ -1,27 +1,26 @@
 /* queue.c: /api/v1/queue and /api/v1/status, what a deployer looks at
- * before and while waiting. */
+ * before and while waiting. Both are SQL functions (sql/006). */
+#include <stdio.h>
+
 #include <cJSON.h>
 
 #include "cgi.h"
+#include "http.h"
 
-#define SQL_ACTIVE_STATES \
-	"('awaiting_ready', 'merging', 'syncing_test', 'smoke_testing', " \
-	"'awaiting_continue', 'syncing_canary', 'checking_canary', " \
-	"'syncing_production', 'awaiting_finish', 'rolling_back', " \
-	"'awaiting_ack')"
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
+static const struct field queue_fields[] = {
+	{ .name = "after", .type = FT_INTEGER, .min = 0, .max = 1000000 },
+	{ .name = "limit", .type = FT_INTEGER, .min = 1, .max = 500 },
+};
 
 /* Answer with the one JSON value sql returns. */
 static int
-reply_query(struct req *r, const char *sql)
+reply_query(struct req *r, const char *sql, int n, const char *const *params)
 {
 	cJSON	*doc = NULL;
 
-	if (r->query[0] != '\0') {
-		reply_problem(r, 400, NULL, "this resource takes no query "
-		    "parameters");
-		return 0;
-	}
-	if (req_query_json(r, sql, 0, NULL, &doc) != 0)
+	if (req_query_json(r, sql, n, params, &doc) != 0)
 		return 0;
 	if (doc == NULL)
 		reply_problem(r, 500, NULL, "internal error: no answer");
@@ -31,18 +30,32 @@ reply_query(struct req *r, const char *sql)
 	return 0;
 }
 
-/* GET /api/v1/queue: the active deployment and the queue in order. */
+/*
+ * GET /api/v1/queue?after=&limit= : the active deployment and a page of
+ * the queue in order (limit, default and most 500, after a position);
+ * next_after
+ * continues it.
+ */
 int
 queue_get(struct req *r)
 {
-	return reply_query(r,
-	    "SELECT json_build_object("
-	    "'active', (SELECT " SQL_DEPLOYMENT_JSON " FROM "
-	    "  spiderpig.deployments d WHERE d.state IN " SQL_ACTIVE_STATES
-	    "  LIMIT 1), "
-	    "'queued', (SELECT coalesce(json_agg(" SQL_DEPLOYMENT_JSON
-	    "  ORDER BY d.position), '[]') FROM spiderpig.deployments d "
-	    "  WHERE d.state = 'queued'))");
+	struct value	 v[NELEM(queue_fields)];
+	struct verr	 ve;
+	char		 buf[HTTP_QUERY_MAX + HTTP_QUERY_PARAMS + 1];
+	char		 after[24], limit[24];
+	const char	*params[2];
+
+	if (validate_query(r->query, queue_fields, NELEM(queue_fields), v,
+	    buf, sizeof(buf), &ve) != 0) {
+		reply_invalid(r, &ve);
+		return 0;
+	}
+	snprintf(after, sizeof(after), "%lld", v[0].present ? v[0].i : 0);
+	snprintf(limit, sizeof(limit), "%lld", v[1].present ? v[1].i : 500);
+	params[0] = after;
+	params[1] = limit;
+	return reply_query(r, "SELECT spiderpig.queue_page($1::int, $2::int)",
+	    2, params);
 }
 
 /* GET /api/v1/status: freeze, active deployment, queue length and how
@@ -50,21 +63,10 @@ queue_get(struct req *r)
 int
 status_get(struct req *r)
 {
-	return reply_query(r,
-	    "SELECT json_build_object("
-	    "'frozen', f.id IS NOT NULL, "
-	    "'freeze', CASE WHEN f.id IS NOT NULL THEN json_build_object("
-	    "  'reason', f.reason, 'by', f.frozen_by, 'since', f.since, "
-	    "  'until', f.until) END, "
-	    "'active', (SELECT " SQL_DEPLOYMENT_JSON " FROM "
-	    "  spiderpig.deployments d WHERE d.state IN " SQL_ACTIVE_STATES
-	    "  LIMIT 1), "
-	    "'queue_length', (SELECT count(*) FROM spiderpig.deployments "
-	    "  WHERE state = 'queued'), "
-	    "'worker_heartbeat_age', (SELECT round(extract(epoch FROM "
-	    "  now() - max(w.seen_at))::numeric, 3) FROM spiderpig.workers w), "
-	    "'now', now()) "
-	    "FROM (SELECT 1) one LEFT JOIN LATERAL (SELECT * FROM "
-	    "spiderpig.freezes WHERE lifted_at IS NULL AND (until IS NULL OR "
-	    "until > now()) ORDER BY id DESC LIMIT 1) f ON true");
+	if (r->query[0] != '\0') {
+		reply_problem(r, 400, NULL, "this resource takes no query "
+		    "parameters");
+		return 0;
+	}
+	return reply_query(r, "SELECT spiderpig.status()", 0, NULL);
 }

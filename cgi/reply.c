@@ -13,35 +13,76 @@
 #include "util.h"
 
 /*
- * Write the status line, headers and body. Content-Length is formatted
- * here with snprintf: FCGX_FPrintF knows no %zu.
+ * Write the status line and headers; with framed, a Content-Length of len.
+ * The length is formatted here with snprintf: FCGX_FPrintF knows no %zu.
+ * Returns 0, or -1 (logged) when the headers do not fit.
  */
-static void
-reply_raw(struct req *r, int status, const char *ctype, const char *headers,
-    const char *body, size_t len)
+static int
+reply_head(struct req *r, int status, const char *ctype, const char *headers,
+    int framed, size_t len)
 {
-	char	head[4096];
+	char	head[4096], clen[48];
 	int	n;
 
 	r->status = status;
+	clen[0] = '\0';
+	if (framed)
+		snprintf(clen, sizeof(clen), "Content-Length: %lu\r\n",
+		    (unsigned long)len);
 	n = snprintf(head, sizeof(head),
 	    "Status: %d %s\r\n"
 	    "%s%s%s"
-	    "Content-Length: %lu\r\n"
+	    "%s"
 	    "Cache-Control: no-store\r\n"
 	    "X-Content-Type-Options: nosniff\r\n"
 	    "%s\r\n",
 	    status, http_status_text(status),
 	    ctype != NULL ? "Content-Type: " : "",
 	    ctype != NULL ? ctype : "", ctype != NULL ? "\r\n" : "",
-	    (unsigned long)len, headers != NULL ? headers : "");
+	    clen, headers != NULL ? headers : "");
 	if (n < 0 || (size_t)n >= sizeof(head)) {
 		log_warn("reply: headers too long for %s", r->path);
-		return;
+		return -1;
 	}
 	FCGX_PutStr(head, n, r->fcgx->out);
-	if (len > 0)
+	return 0;
+}
+
+/* Write the status line, headers and a body of len bytes. */
+static void
+reply_raw(struct req *r, int status, const char *ctype, const char *headers,
+    const char *body, size_t len)
+{
+	if (reply_head(r, status, ctype, headers, 1, len) == 0 && len > 0)
 		FCGX_PutStr(body, (int)len, r->fcgx->out);
+}
+
+void
+reply_stream_open(struct req *r, int status)
+{
+	reply_head(r, status, "application/json", NULL, 0, 0);
+}
+
+void
+reply_stream_literal(struct req *r, const char *text)
+{
+	FCGX_PutStr(text, (int)strlen(text), r->fcgx->out);
+}
+
+/* Print value with cJSON and write it; a value that cannot be printed (out
+ * of memory) is written as null so the document stays well-formed. */
+void
+reply_stream_json(struct req *r, const cJSON *value)
+{
+	char	*text;
+
+	if ((text = cJSON_PrintUnformatted(value)) == NULL) {
+		log_warn("reply: out of memory printing JSON for %s", r->path);
+		reply_stream_literal(r, "null");
+		return;
+	}
+	FCGX_PutStr(text, (int)strlen(text), r->fcgx->out);
+	cJSON_free(text);
 }
 
 void
@@ -119,13 +160,32 @@ problem_type(int status)
 	}
 }
 
+/* Add "field" (the first problem's) and "errors" (all of them) to doc. */
+static void
+problem_errors(cJSON *doc, const struct verr *ve)
+{
+	cJSON	*errs, *e;
+	size_t	 i;
+
+	if (ve->e[0].field[0] != '\0')
+		cJSON_AddStringToObject(doc, "field", ve->e[0].field);
+	errs = cJSON_AddArrayToObject(doc, "errors");
+	for (i = 0; errs != NULL && i < ve->n; i++) {
+		if ((e = cJSON_CreateObject()) == NULL)
+			break;
+		if (ve->e[i].field[0] != '\0')
+			cJSON_AddStringToObject(e, "field", ve->e[i].field);
+		cJSON_AddStringToObject(e, "detail", ve->e[i].detail);
+		cJSON_AddItemToArray(errs, e);
+	}
+}
+
 void
 reply_problem(struct req *r, int status, const struct verr *ve,
     const char *fmt, ...)
 {
-	cJSON	*doc, *errs, *e;
+	cJSON	*doc;
 	char	 detail[512], hdr[128], *text;
-	size_t	 i;
 	va_list	 ap;
 
 	va_start(ap, fmt);
@@ -146,20 +206,8 @@ reply_problem(struct req *r, int status, const struct verr *ve,
 	cJSON_AddStringToObject(doc, "title", http_status_text(status));
 	cJSON_AddNumberToObject(doc, "status", status);
 	cJSON_AddStringToObject(doc, "detail", detail);
-	if (ve != NULL && ve->n > 0) {
-		if (ve->e[0].field[0] != '\0')
-			cJSON_AddStringToObject(doc, "field", ve->e[0].field);
-		errs = cJSON_AddArrayToObject(doc, "errors");
-		for (i = 0; errs != NULL && i < ve->n; i++) {
-			if ((e = cJSON_CreateObject()) == NULL)
-				break;
-			if (ve->e[i].field[0] != '\0')
-				cJSON_AddStringToObject(e, "field",
-				    ve->e[i].field);
-			cJSON_AddStringToObject(e, "detail", ve->e[i].detail);
-			cJSON_AddItemToArray(errs, e);
-		}
-	}
+	if (ve != NULL && ve->n > 0)
+		problem_errors(doc, ve);
 	if ((text = cJSON_PrintUnformatted(doc)) == NULL) {
 		cJSON_Delete(doc);
 		goto oom;
@@ -171,6 +219,13 @@ reply_problem(struct req *r, int status, const struct verr *ve,
 	return;
 oom:
 	reply_raw(r, 500, "text/plain", NULL, "out of memory\n", 14);
+}
+
+void
+reply_invalid(struct req *r, const struct verr *ve)
+{
+	reply_problem(r, ve->status != 0 ? ve->status : 400, ve, "%s",
+	    ve->n > 0 ? ve->e[0].detail : "invalid input");
 }
 
 void

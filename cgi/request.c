@@ -1,6 +1,6 @@
 /* request.c: one request from accept to answer: identity, body, routing,
- * the role gate, the database connection, and per-request cleanup. */
-#include <poll.h>
+ * the role gate, the dispatch to a handler or an action, and per-request
+ * cleanup. The database connection is conn.c's. */
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,8 +15,6 @@
 #include "json.h"
 #include "util.h"
 
-#define APPNAME	"spiderpig-fcgi"
-
 /* Empty parameters count as absent. */
 static const char *
 param(struct req *r, const char *name)
@@ -24,77 +22,6 @@ param(struct req *r, const char *name)
 	const char	*v = FCGX_GetParam(name, r->fcgx->envp);
 
 	return v != NULL && v[0] != '\0' ? v : NULL;
-}
-
-/*
- * True when the server closed an idle connection since we last used it
- * (restart, idle timeout, pg_terminate_backend): anything readable on an
- * idle connection is the goodbye or EOF. Cheap: one poll() with no wait.
- */
-static int
-db_closed_by_server(PGconn *c)
-{
-	struct pollfd	 pfd;
-
-	pfd.fd = PQsocket(c);
-	pfd.events = POLLIN;
-	pfd.revents = 0;
-	if (pfd.fd < 0)
-		return 1;
-	if (poll(&pfd, 1, 0) <= 0)
-		return 0;
-	if (PQconsumeInput(c) == 0)
-		return 1;
-	return PQstatus(c) != CONNECTION_OK;
-}
-
-PGconn *
-req_db(struct req *r)
-{
-	PGconn	*c = *r->dbp;
-
-	if (c != NULL && PQstatus(c) == CONNECTION_OK && db_closed_by_server(c)) {
-		PQfinish(c);
-		c = NULL;
-	}
-	*r->dbp = db_ensure(c, r->cfg->db_web, APPNAME);
-	return *r->dbp;
-}
-
-int
-req_query_json(struct req *r, const char *sql, int nparams,
-    const char *const *params, cJSON **out)
-{
-	PGconn		*c;
-	PGresult	*res, *err = NULL;
-	int		 tries = strcmp(r->method, "GET") == 0 ? 2 : 1;
-
-	*out = NULL;
-	for (;;) {
-		if ((c = req_db(r)) == NULL) {
-			reply_db_error(r, NULL);
-			return -1;
-		}
-		if ((res = db_exec(c, sql, nparams, params, &err)) != NULL)
-			break;
-		/* A read may be retried once on a new connection. */
-		if (--tries > 0 && PQstatus(c) != CONNECTION_OK) {
-			PQclear(err);
-			continue;
-		}
-		reply_db_error(r, err);
-		PQclear(err);
-		return -1;
-	}
-	if (PQntuples(res) > 0 && PQnfields(res) > 0 &&
-	    (*out = json_from_pg(res, 0, 0)) == NULL) {
-		PQclear(res);
-		reply_problem(r, 500, NULL, "internal error: bad JSON from "
-		    "the database");
-		return -1;
-	}
-	PQclear(res);
-	return 0;
 }
 
 /*
@@ -313,7 +240,12 @@ req_serve(FCGX_Request *fr, const struct cfg *cfg, PGconn **dbp)
 		goto done;
 	if (req_read_body(&r) != 0 || req_check_type(&r, rt) != 0)
 		goto done;
-	rt->handler(&r);
+	if (rt->handler != NULL)
+		rt->handler(&r);
+	else if (rt->body == BODY_JSON)
+		action_api(&r);
+	else
+		action_form(&r);
 done:
 	if (r.status >= 500)
 		log_warn("%s %s -> %d", r.method, r.path, r.status);

@@ -1,51 +1,60 @@
-/* route.c: the route table and the matcher. Adding an endpoint means adding
- * one line here and one handler in the file of its resource. */
+/* route.c: the route table and the matcher. Adding a read or a page means
+ * one line here and one handler in the file of its resource; an action's
+ * routes are in its row of action_table.c. */
 #include <string.h>
 
 #include "cgi.h"
 #include "util.h"
 
+#define R(m, p, h, who, b)	{ .method = (m), .pattern = (p), \
+	.handler = (h), .role = (who), .body = (b) }
+
+/* The routes that are not an action's (those are in action_table.c). */
 static const struct route routes[] = {
-	{ "GET",    "/api/v1/healthz",			health_live,		ROLE_PUBLIC,	BODY_JSON },
-	{ "GET",    "/api/v1/readyz",			health_ready,		ROLE_PUBLIC,	BODY_JSON },
+	R("GET",  "/api/v1/healthz",		health_live,	ROLE_PUBLIC,	BODY_JSON),
+	R("GET",  "/api/v1/readyz",		health_ready,	ROLE_PUBLIC,	BODY_JSON),
 
-	{ "POST",   "/api/v1/deployments",		deployments_create,	ROLE_USER,	BODY_JSON },
-	{ "GET",    "/api/v1/deployments",		deployments_list,	ROLE_USER,	BODY_JSON },
-	{ "GET",    "/api/v1/deployments/{id}",		deployments_get,	ROLE_USER,	BODY_JSON },
-	{ "GET",    "/api/v1/deployments/{id}/log",	deployments_log,	ROLE_USER,	BODY_JSON },
-	{ "POST",   "/api/v1/deployments/{id}/answer",	deployments_answer,	ROLE_USER,	BODY_JSON },
-	{ "POST",   "/api/v1/deployments/{id}/rollback",deployments_rollback,	ROLE_USER,	BODY_JSON },
-	{ "POST",   "/api/v1/deployments/{id}/cancel",	deployments_cancel,	ROLE_USER,	BODY_JSON },
-	{ "GET",    "/api/v1/queue",			queue_get,		ROLE_USER,	BODY_JSON },
-	{ "GET",    "/api/v1/status",			status_get,		ROLE_USER,	BODY_JSON },
+	R("GET",  "/api/v1/deployments",	deployments_list, ROLE_USER,	BODY_JSON),
+	R("GET",  "/api/v1/deployments/{id}",	deployments_get, ROLE_USER,	BODY_JSON),
+	R("GET",  "/api/v1/deployments/{id}/log", deployments_log, ROLE_USER,	BODY_JSON),
+	R("GET",  "/api/v1/queue",		queue_get,	ROLE_USER,	BODY_JSON),
+	R("GET",  "/api/v1/status",		status_get,	ROLE_USER,	BODY_JSON),
 
-	{ "POST",   "/api/v1/admin/freeze",		admin_freeze,		ROLE_ADMIN,	BODY_JSON },
-	{ "POST",   "/api/v1/admin/unfreeze",		admin_unfreeze,		ROLE_ADMIN,	BODY_JSON },
-	{ "POST",   "/api/v1/admin/users",		admin_user_set,		ROLE_ADMIN,	BODY_JSON },
-	{ "POST",   "/api/v1/admin/users/{name}/ban",	admin_user_ban,		ROLE_ADMIN,	BODY_JSON },
-	{ "POST",   "/api/v1/admin/users/{name}/unban",	admin_user_unban,	ROLE_ADMIN,	BODY_JSON },
-	{ "POST",   "/api/v1/admin/users/{name}/logout",admin_user_logout,	ROLE_ADMIN,	BODY_JSON },
-	{ "POST",   "/api/v1/admin/logout-all",		admin_logout_all,	ROLE_ADMIN,	BODY_JSON },
-	{ "POST",   "/api/v1/admin/queue/{id}/move",	admin_queue_move,	ROLE_ADMIN,	BODY_JSON },
-	{ "DELETE", "/api/v1/admin/tokens/{id}",	admin_token_revoke,	ROLE_ADMIN,	BODY_JSON },
+	R("GET",  "/login",			login_start,	ROLE_PUBLIC,	BODY_FORM),
+	R("GET",  "/login/callback",		login_callback,	ROLE_PUBLIC,	BODY_FORM),
+	R("GET",  "/totp",			totp_page,	ROLE_PUBLIC,	BODY_FORM),
+	R("POST", "/totp",			totp_submit,	ROLE_PUBLIC,	BODY_FORM),
+	R("POST", "/logout",			logout_post,	ROLE_USER,	BODY_FORM),
 
-	{ "GET",    "/login",				login_start,		ROLE_PUBLIC,	BODY_FORM },
-	{ "GET",    "/login/callback",			login_callback,		ROLE_PUBLIC,	BODY_FORM },
-	{ "GET",    "/totp",				totp_page,		ROLE_PUBLIC,	BODY_FORM },
-	{ "POST",   "/totp",				totp_submit,		ROLE_PUBLIC,	BODY_FORM },
-	{ "POST",   "/logout",				logout_post,		ROLE_USER,	BODY_FORM },
-
-	{ "GET",    "/",				page_dashboard,		ROLE_USER,	BODY_FORM },
-	{ "POST",   "/ui/deployments",			page_deploy,		ROLE_USER,	BODY_FORM },
-	{ "POST",   "/ui/deployments/{id}/answer",	page_answer,		ROLE_USER,	BODY_FORM },
-	{ "POST",   "/ui/deployments/{id}/rollback",	page_rollback,		ROLE_USER,	BODY_FORM },
-	{ "POST",   "/ui/deployments/{id}/cancel",	page_cancel,		ROLE_USER,	BODY_FORM },
-	{ "GET",    "/tokens",				page_tokens,		ROLE_USER,	BODY_FORM },
-	{ "POST",   "/tokens",				page_token_create,	ROLE_USER,	BODY_FORM },
-	{ "POST",   "/tokens/{id}/revoke",		page_token_revoke,	ROLE_USER,	BODY_FORM },
-	{ "GET",    "/admin",				page_admin,		ROLE_ADMIN,	BODY_FORM },
-	{ "POST",   "/admin/{name}",			page_admin_action,	ROLE_ADMIN,	BODY_FORM },
+	R("GET",  "/",				page_dashboard,	ROLE_USER,	BODY_FORM),
+	R("GET",  "/tokens",			page_tokens,	ROLE_USER,	BODY_FORM),
+	R("POST", "/tokens",			page_token_create, ROLE_USER,	BODY_FORM),
+	R("GET",  "/admin",			page_admin,	ROLE_ADMIN,	BODY_FORM),
+	/* After the actions' /admin/<name>: any other name is a 404 page. */
+	R("POST", "/admin/{name}",		page_admin_unknown, ROLE_ADMIN,	BODY_FORM),
 };
+#undef R
+
+#define NROUTES	(sizeof(routes) / sizeof(routes[0]))
+
+/*
+ * The i-th route to try: the actions' routes first (so /admin/freeze is
+ * an action, not /admin/{name}), then the table above; NULL past the end.
+ * An action's unused slot has no pattern. *a is the action the route
+ * belongs to, or NULL.
+ */
+static const struct route *
+route_at(size_t i, const struct action **a)
+{
+	*a = NULL;
+	if (i < nactions * ACTION_ROUTES) {
+		*a = &actions[i / ACTION_ROUTES];
+		return &(*a)->routes[i % ACTION_ROUTES];
+	}
+	i -= nactions * ACTION_ROUTES;
+	return i < NROUTES ? &routes[i] : NULL;
+}
+
 
 /*
  * Compare one path segment (seg, len bytes) with a pattern segment; fill
@@ -111,32 +120,49 @@ path_match(struct req *r, const char *pattern)
 	}
 }
 
+/* Add method to r->allow unless it is there already or does not fit. */
+static void
+allow_add(struct req *r, const char *method)
+{
+	size_t	alen = strlen(r->allow), mlen = strlen(method);
+	char	*p;
+
+	for (p = r->allow; (p = strstr(p, method)) != NULL; p += mlen)
+		if ((p == r->allow || p[-1] == ' ') &&
+		    (p[mlen] == ',' || p[mlen] == '\0'))
+			return;
+	if (alen + mlen + 3 >= sizeof(r->allow))
+		return;
+	if (alen > 0) {
+		memcpy(r->allow + alen, ", ", 2);
+		alen += 2;
+	}
+	memcpy(r->allow + alen, method, mlen + 1);
+}
+
 enum route_result
 route_match(struct req *r, const struct route **out)
 {
-	size_t		 i, n = sizeof(routes) / sizeof(routes[0]);
-	size_t		 alen = 0;
-	int		 path_found = 0;
+	const struct route	*rt;
+	const struct action	*a;
+	size_t			 i;
+	int			 path_found = 0;
 
 	*out = NULL;
+	r->route = NULL;
+	r->action = NULL;
 	r->allow[0] = '\0';
-	for (i = 0; i < n; i++) {
-		if (!path_match(r, routes[i].pattern))
+	for (i = 0; (rt = route_at(i, &a)) != NULL; i++) {
+		if (rt->pattern == NULL || !path_match(r, rt->pattern))
 			continue;
-		if (strcmp(routes[i].method, r->method) == 0) {
-			*out = &routes[i];
+		if (strcmp(rt->method, r->method) == 0) {
+			*out = rt;
+			r->route = rt;
+			r->action = a;
 			return ROUTE_FOUND;
 		}
 		path_found = 1;
-		if (alen + strlen(routes[i].method) + 3 < sizeof(r->allow)) {
-			if (alen > 0) {
-				memcpy(r->allow + alen, ", ", 2);
-				alen += 2;
-			}
-			memcpy(r->allow + alen, routes[i].method,
-			    strlen(routes[i].method) + 1);
-			alen += strlen(routes[i].method);
-		}
+		allow_add(r, rt->method);
 	}
 	r->id = 0;
 	r->name = NULL;

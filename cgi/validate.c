@@ -2,6 +2,7 @@
  * Pure functions: no I/O, no globals, so unit tests and fuzzers can use them. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cJSON.h>
@@ -10,6 +11,7 @@
 #include "http.h"
 #include "json.h"
 #include "util.h"
+#include "vocab.h"
 
 #define VALIDATE_MAX_FIELDS	16
 
@@ -53,38 +55,54 @@ is_url_char(int c)
 }
 
 /*
- * A Gerrit change number, or an https change URL ending in one, exactly as
- * spiderpig.valid_patch() accepts: host [A-Za-z0-9.-]+ with an optional
- * port, non-empty path segments of [A-Za-z0-9._+-] that are not "." or "..",
- * and a last segment that is the change number (a trailing "/" allowed).
+ * The path of a change URL, from p (at its first '/') to the end of s
+ * (len bytes): non-empty segments of [A-Za-z0-9._+-] that are not "." or
+ * "..", the last the change number (a trailing "/" allowed).
  */
-int
-check_patch(const char *s, const char **why)
+static int
+check_patch_path(const char *s, const char *p, size_t len, const char **why)
+{
+	const char	*last = NULL;
+	size_t		 i, seg, end = len;
+
+	if (s[end - 1] == '/')
+		end--;
+	i = (size_t)(p - s);
+	while (i < end) {
+		seg = ++i;			/* skip the '/' */
+		while (i < end && s[i] != '/')
+			i++;
+		if (i == seg) {
+			*why = "has an empty path segment";
+			return -1;
+		}
+		if ((i - seg == 1 && s[seg] == '.') ||
+		    (i - seg == 2 && s[seg] == '.' && s[seg + 1] == '.')) {
+			*why = "has a . or .. path segment";
+			return -1;
+		}
+		if (memchr(s + seg, ':', i - seg) != NULL) {
+			*why = "has a ':' in its path";
+			return -1;
+		}
+		last = s + seg;
+	}
+	if (last == NULL || !is_change_number(last, (size_t)(s + end - last))) {
+		*why = "must end in /<change number> (1 to 9 digits, no "
+		    "leading zero)";
+		return -1;
+	}
+	return 0;
+}
+
+/* An https change URL: host [A-Za-z0-9.-]+, an optional port, a path. */
+static int
+check_patch_url(const char *s, size_t len, const char **why)
 {
 	static const char	 scheme[] = "https://";
-	size_t			 len = strlen(s), i, seg, end, plen;
-	const char		*p, *host, *last;
+	const char		*p, *host;
+	size_t			 i, plen;
 
-	if (len == 0) {
-		*why = "must not be empty";
-		return -1;
-	}
-	if (len > 300) {
-		*why = "is longer than 300 characters";
-		return -1;
-	}
-	if (s[0] >= '0' && s[0] <= '9') {
-		if (is_change_number(s, len))
-			return 0;
-		for (i = 0; i < len; i++)
-			if (s[i] < '0' || s[i] > '9') {
-				*why = "must be a Gerrit change number "
-				    "(digits only) or an https Gerrit change URL";
-				return -1;
-			}
-		*why = "a change number has 1 to 9 digits and no leading zero";
-		return -1;
-	}
 	for (i = 0; i < len; i++)
 		if (!is_url_char((unsigned char)s[i])) {
 			*why = "contains a character other than "
@@ -119,46 +137,76 @@ check_patch(const char *s, const char **why)
 		*why = "must end in /<change number>";
 		return -1;
 	}
-	/* p is at the path: check each segment; the last names the change. */
-	end = len;
-	if (s[end - 1] == '/')
-		end--;
-	last = NULL;
-	i = (size_t)(p - s);
-	while (i < end) {
-		seg = ++i;			/* skip the '/' */
-		while (i < end && s[i] != '/')
-			i++;
-		if (i == seg) {
-			*why = "has an empty path segment";
-			return -1;
-		}
-		if ((i - seg == 1 && s[seg] == '.') ||
-		    (i - seg == 2 && s[seg] == '.' && s[seg + 1] == '.')) {
-			*why = "has a . or .. path segment";
-			return -1;
-		}
-		if (memchr(s + seg, ':', i - seg) != NULL) {
-			*why = "has a ':' in its path";
-			return -1;
-		}
-		last = s + seg;
-	}
-	if (last == NULL || !is_change_number(last, (size_t)(s + end - last))) {
-		*why = "must end in /<change number> (1 to 9 digits, no "
-		    "leading zero)";
-		return -1;
-	}
-	return 0;
+	return check_patch_path(s, p, len, why);
 }
 
-/* The change number at the end of a valid patch. */
+/*
+ * A Gerrit change number, or an https change URL ending in one, exactly as
+ * spiderpig.valid_patch() accepts.
+ */
+int
+check_patch(const char *s, const char **why)
+{
+	size_t	len = strlen(s), i;
+
+	if (len == 0) {
+		*why = "must not be empty";
+		return -1;
+	}
+	if (len > 300) {
+		*why = "is longer than 300 characters";
+		return -1;
+	}
+	if (s[0] < '0' || s[0] > '9')
+		return check_patch_url(s, len, why);
+	if (is_change_number(s, len))
+		return 0;
+	for (i = 0; i < len; i++)
+		if (s[i] < '0' || s[i] > '9') {
+			*why = "must be a Gerrit change number (digits only) "
+			    "or an https Gerrit change URL";
+			return -1;
+		}
+	*why = "a change number has 1 to 9 digits and no leading zero";
+	return -1;
+}
+
+/* The change number after a "/+/" at p when the rest is "N[/PS][/]"
+ * (Gerrit's URL, PS a patchset), else -1. */
+static long long
+patch_change_gerrit(const char *p)
+{
+	long long	 v = 0;
+
+	p += 3;
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++)
+		if ((v = v * 10 + (*p - '0')) > 999999999LL)
+			return -1;
+	if (*p == '/' && p[1] >= '0' && p[1] <= '9')
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			;
+	if (*p == '/')
+		p++;
+	return *p == '\0' ? v : -1;
+}
+
+/* The change number of a valid patch, as spiderpig.patch_change() says:
+ * after Gerrit's "/+/" (".../+/12345/2" names patchset 2 of 12345), else
+ * at the end. */
 long long
 patch_change(const char *s)
 {
 	size_t		 len = strlen(s);
 	long long	 v = 0, mul = 1;
+	const char	*plus;
 
+	for (plus = strstr(s, "/+/"); plus != NULL; plus = strstr(plus + 1,
+	    "/+/"))
+		if ((v = patch_change_gerrit(plus)) != -1)
+			return v;
+	v = 0;
 	if (len > 0 && s[len - 1] == '/')
 		len--;
 	while (len > 0 && s[len - 1] >= '0' && s[len - 1] <= '9') {
@@ -171,21 +219,12 @@ patch_change(const char *s)
 	return v;
 }
 
+/* A deployment state of the vocabulary (lib/vocab.def). */
 int
 check_state(const char *s, const char **why)
 {
-	static const char *const states[] = {
-		"queued", "awaiting_ready", "merging", "syncing_test",
-		"smoke_testing", "awaiting_continue", "syncing_canary",
-		"checking_canary", "syncing_production", "awaiting_finish",
-		"rolling_back", "awaiting_ack", "done", "rolled_back",
-		"rollback_failed", "cancelled", "expired"
-	};
-	size_t	i;
-
-	for (i = 0; i < sizeof(states) / sizeof(states[0]); i++)
-		if (strcmp(s, states[i]) == 0)
-			return 0;
+	if (vocab_state(s) != NULL)
+		return 0;
 	*why = "is not a deployment state";
 	return -1;
 }
@@ -401,6 +440,88 @@ check_return_to(const char *s, const char **why)
 	return 0;
 }
 
+/* Parse body (len bytes; empty is {}) as a JSON object: UTF-8, no NUL,
+ * no \u0000. NULL with the problem in ve otherwise. */
+static cJSON *
+json_body(const char *body, size_t len, struct verr *ve)
+{
+	cJSON	*doc;
+	size_t	 at;
+
+	if (len == 0)
+		doc = cJSON_CreateObject();
+	else if (!http_text_valid(body, len)) {
+		verr_add(ve, NULL, "the body must be UTF-8 text without NUL bytes");
+		return NULL;
+	} else if ((doc = json_parse_exact(body, len, &at)) == NULL) {
+		verr_add(ve, NULL, "the body is not valid JSON (error at byte %zu)", at);
+		return NULL;
+	}
+	if (doc == NULL) {
+		verr_add(ve, NULL, "out of memory");
+		return NULL;
+	}
+	if (has_escaped_nul(body, len)) {
+		verr_add(ve, NULL, "the body must not contain \\u0000");
+		cJSON_Delete(doc);
+		return NULL;
+	}
+	if (!cJSON_IsObject(doc)) {
+		verr_add(ve, NULL, "the body must be a JSON object");
+		cJSON_Delete(doc);
+		return NULL;
+	}
+	return doc;
+}
+
+/* Validate one member it of a JSON body against f into v. */
+static void
+json_member(const struct field *f, const cJSON *it, struct value *v,
+    struct verr *ve)
+{
+	long long	n;
+
+	switch (f->type) {
+	case FT_STRING:
+		if (!cJSON_IsString(it)) {
+			verr_add(ve, f->name, "%s must be a string", f->name);
+			break;
+		}
+		if (check_string(f, f->name, it->valuestring, f->min, f->max,
+		    ve) == 0) {
+			v->present = 1;
+			v->s = it->valuestring;
+		}
+		break;
+	case FT_INTEGER:
+		if (json_integer(it, f->min, f->max, &n) != 0) {
+			verr_add(ve, f->name, "%s must be an integer from %lld "
+			    "to %lld", f->name, f->min, f->max);
+			break;
+		}
+		v->present = 1;
+		v->i = n;
+		break;
+	case FT_STRINGS:
+		if (!cJSON_IsArray(it)) {
+			verr_add(ve, f->name, "%s must be an array of strings",
+			    f->name);
+			break;
+		}
+		validate_strings(f, it, v, ve);
+		break;
+	case FT_BOOL:
+		if (!cJSON_IsBool(it)) {
+			verr_add(ve, f->name, "%s must be true or false",
+			    f->name);
+			break;
+		}
+		v->present = 1;
+		v->i = cJSON_IsTrue(it);
+		break;
+	}
+}
+
 int
 validate_json(const char *body, size_t len, const struct field *fields,
     size_t nfields, struct value *vals, cJSON **root, struct verr *ve)
@@ -408,8 +529,7 @@ validate_json(const char *body, size_t len, const struct field *fields,
 	const struct field	*f;
 	const cJSON		*it;
 	cJSON			*doc = NULL;
-	size_t			 i, at;
-	long long		 n;
+	size_t			 i;
 	unsigned char		 seen[VALIDATE_MAX_FIELDS] = { 0 };
 
 	*root = NULL;
@@ -419,27 +539,8 @@ validate_json(const char *body, size_t len, const struct field *fields,
 		verr_add(ve, NULL, "internal: too many fields in table");
 		return -1;
 	}
-	if (len == 0)
-		doc = cJSON_CreateObject();
-	else if (!http_text_valid(body, len)) {
-		verr_add(ve, NULL, "the body must be UTF-8 text without NUL bytes");
+	if ((doc = json_body(body, len, ve)) == NULL)
 		return -1;
-	} else if ((doc = json_parse_exact(body, len, &at)) == NULL) {
-		verr_add(ve, NULL, "the body is not valid JSON (error at byte %zu)", at);
-		return -1;
-	}
-	if (doc == NULL) {
-		verr_add(ve, NULL, "out of memory");
-		return -1;
-	}
-	if (has_escaped_nul(body, len)) {
-		verr_add(ve, NULL, "the body must not contain \\u0000");
-		goto fail;
-	}
-	if (!cJSON_IsObject(doc)) {
-		verr_add(ve, NULL, "the body must be a JSON object");
-		goto fail;
-	}
 	cJSON_ArrayForEach(it, doc) {
 		if ((f = field_find(fields, nfields, it->string, &i)) == NULL) {
 			verr_add(ve, it->string, "unknown field \"%.100s\"",
@@ -451,47 +552,7 @@ validate_json(const char *body, size_t len, const struct field *fields,
 			continue;
 		}
 		seen[i] = 1;
-		switch (f->type) {
-		case FT_STRING:
-			if (!cJSON_IsString(it)) {
-				verr_add(ve, f->name, "%s must be a string",
-				    f->name);
-				break;
-			}
-			if (check_string(f, f->name, it->valuestring, f->min,
-			    f->max, ve) == 0) {
-				vals[i].present = 1;
-				vals[i].s = it->valuestring;
-			}
-			break;
-		case FT_INTEGER:
-			if (json_integer(it, f->min, f->max, &n) != 0) {
-				verr_add(ve, f->name, "%s must be an integer "
-				    "from %lld to %lld", f->name, f->min,
-				    f->max);
-				break;
-			}
-			vals[i].present = 1;
-			vals[i].i = n;
-			break;
-		case FT_STRINGS:
-			if (!cJSON_IsArray(it)) {
-				verr_add(ve, f->name, "%s must be an array of "
-				    "strings", f->name);
-				break;
-			}
-			validate_strings(f, it, &vals[i], ve);
-			break;
-		case FT_BOOL:
-			if (!cJSON_IsBool(it)) {
-				verr_add(ve, f->name, "%s must be true or "
-				    "false", f->name);
-				break;
-			}
-			vals[i].present = 1;
-			vals[i].i = cJSON_IsTrue(it);
-			break;
-		}
+		json_member(f, it, &vals[i], ve);
 	}
 	for (i = 0; i < nfields; i++)
 		if (!seen[i] && fields[i].required)
@@ -507,13 +568,148 @@ fail:
 	return -1;
 }
 
-/* Validate n decoded parameters (a query or a form) against fields. */
+#define LIST_SEPARATORS	" \t\r\n,"
+
+/*
+ * A form's FT_STRINGS value: the items of s, separated by spaces or
+ * commas, validated like a JSON array of them. On success v keeps s (the
+ * items are split again when used: value_pg_array).
+ */
+static int
+validate_list(const struct field *f, const char *s, struct value *v,
+    struct verr *ve)
+{
+	cJSON		*arr;
+	char		 one[HTTP_FORM_MAX + 1];
+	size_t		 len, n0 = ve->n;
+
+	if ((arr = cJSON_CreateArray()) == NULL) {
+		verr_add(ve, f->name, "out of memory");
+		return -1;
+	}
+	for (;;) {
+		s += strspn(s, LIST_SEPARATORS);
+		if (*s == '\0')
+			break;
+		len = strcspn(s, LIST_SEPARATORS);
+		if (len >= sizeof(one))
+			len = sizeof(one) - 1;
+		memcpy(one, s, len);
+		one[len] = '\0';
+		if (!cJSON_AddItemToArray(arr, cJSON_CreateString(one))) {
+			verr_add(ve, f->name, "out of memory");
+			break;
+		}
+		s += len;
+	}
+	if (ve->n == n0)
+		validate_strings(f, arr, v, ve);
+	cJSON_Delete(arr);
+	v->items = NULL;
+	return ve->n == n0 && v->present ? 0 : -1;
+}
+
+/* Append the text[] item it (len bytes) to o, quoted; returns the end. */
+static char *
+pg_array_item(char *o, const char *it, size_t len)
+{
+	size_t	i;
+
+	*o++ = '"';
+	for (i = 0; i < len; i++) {
+		if (it[i] == '"' || it[i] == '\\')
+			*o++ = '\\';
+		*o++ = it[i];
+	}
+	*o++ = '"';
+	return o;
+}
+
+char *
+value_pg_array(const struct value *v)
+{
+	const cJSON	*it;
+	const char	*s;
+	size_t		 len = 3, n;
+	char		*out, *o;
+
+	if (v->items != NULL)
+		cJSON_ArrayForEach(it, v->items)
+			len += 2 * strlen(it->valuestring) + 3;
+	else
+		len += 4 * strlen(v->s) + 3;
+	if ((out = malloc(len)) == NULL)
+		return NULL;
+	o = out;
+	*o++ = '{';
+	if (v->items != NULL)
+		cJSON_ArrayForEach(it, v->items) {
+			if (o != out + 1)
+				*o++ = ',';
+			o = pg_array_item(o, it->valuestring,
+			    strlen(it->valuestring));
+		}
+	else
+		for (s = v->s; *(s += strspn(s, LIST_SEPARATORS)) != '\0';
+		    s += n) {
+			n = strcspn(s, LIST_SEPARATORS);
+			if (o != out + 1)
+				*o++ = ',';
+			o = pg_array_item(o, s, n);
+		}
+	*o++ = '}';
+	*o = '\0';
+	return out;
+}
+
+/* Check one decoded parameter val against f, setting v->i for numbers and
+ * booleans; 0, or -1 with the problem in ve. */
+static int
+param_value(const struct field *f, const char *val, struct value *v,
+    int form, struct verr *ve)
+{
+	const char	*errstr;
+
+	switch (f->type) {
+	case FT_INTEGER:
+		if (util_strtonum(val, f->min, f->max, &v->i, &errstr) != 0) {
+			verr_add(ve, f->name, "%s must be an integer from %lld "
+			    "to %lld", f->name, f->min, f->max);
+			return -1;
+		}
+		return 0;
+	case FT_BOOL:
+		if (strcmp(val, "1") == 0 || strcmp(val, "true") == 0)
+			v->i = 1;
+		else if (strcmp(val, "0") == 0 || strcmp(val, "false") == 0)
+			v->i = 0;
+		else {
+			verr_add(ve, f->name, "%s must be 0 or 1", f->name);
+			return -1;
+		}
+		return 0;
+	case FT_STRING:
+		return check_string(f, f->name, val, f->min, f->max, ve);
+	case FT_STRINGS:
+		if (!form) {
+			verr_add(ve, f->name, "%s cannot be a query parameter",
+			    f->name);
+			return -1;
+		}
+		return validate_list(f, val, v, ve);
+	}
+	return -1;
+}
+
+/*
+ * Validate n decoded parameters (a query, or a form when form is set)
+ * against fields.
+ */
 static int
 validate_params(const struct http_param *p, int n, const struct field *fields,
-    size_t nfields, struct value *vals, struct verr *ve)
+    size_t nfields, struct value *vals, int form, struct verr *ve)
 {
 	const struct field	*f;
-	const char		*errstr;
 	size_t			 i;
 	int			 k;
 
@@ -534,39 +730,8 @@ validate_params(const struct http_param *p, int n, const struct field *fields,
 			continue;
 		}
 		vals[i].s = p[k].val;
-		switch (f->type) {
-		case FT_INTEGER:
-			if (util_strtonum(p[k].val, f->min, f->max, &vals[i].i,
-			    &errstr) != 0) {
-				verr_add(ve, f->name, "%s must be an integer "
-				    "from %lld to %lld", f->name, f->min,
-				    f->max);
-				continue;
-			}
-			break;
-		case FT_BOOL:
-			if (strcmp(p[k].val, "1") == 0 ||
-			    strcmp(p[k].val, "true") == 0)
-				vals[i].i = 1;
-			else if (strcmp(p[k].val, "0") == 0 ||
-			    strcmp(p[k].val, "false") == 0)
-				vals[i].i = 0;
-			else {
-				verr_add(ve, f->name, "%s must be 0 or 1",
-				    f->name);
-				continue;
-			}
-			break;
-		case FT_STRING:
-			if (check_string(f, f->name, p[k].val, f->min, f->max,
-			    ve) != 0)
-				continue;
-			break;
-		case FT_STRINGS:
-			verr_add(ve, f->name, "%s cannot be a query parameter",
-			    f->name);
+		if (param_value(f, p[k].val, &vals[i], form, ve) != 0)
 			continue;
-		}
 		vals[i].present = 1;
 	}
 	for (i = 0; i < nfields; i++)
@@ -595,7 +760,7 @@ validate_query(const char *qs, const struct field *fields, size_t nfields,
 		verr_add(ve, NULL, "%s", why);
 		return -1;
 	}
-	return validate_params(p, n, fields, nfields, vals, ve);
+	return validate_params(p, n, fields, nfields, vals, 0, ve);
 }
 
 int
@@ -618,5 +783,5 @@ validate_form(const char *body, size_t len, const struct field *fields,
 	for (k = 0, m = 0; k < n; k++)
 		if (p[k].val[0] != '\0')
 			p[m++] = p[k];
-	return validate_params(p, m, fields, nfields, vals, ve);
+	return validate_params(p, m, fields, nfields, vals, 1, ve);
 }

@@ -1,14 +1,18 @@
 /*
  * cgi_request.c: libFuzzer harness for every parser of outside input in the
- * FastCGI app: JSON bodies validated by table, query strings, HTML form
- * bodies, patches, route paths, and the sensitive-line collapsing. The first input byte
- * picks the target, the rest is the input.
+ * FastCGI app: JSON and form bodies validated by the real action table,
+ * query strings, HTML form bodies, patches and route paths (the actions'
+ * routes included). The first input byte picks the target, the rest is
+ * the input.
  *
  * libFuzzer: `tools/fuzz cgi_request` (builds with -DSPIDERPIG_LIBFUZZER).
- * Standalone, to replay files (crashes, seeds) under valgrind or gdb:
- *   cc -std=c11 -D_GNU_SOURCE -g -Ilib -I/usr/include/cjson \
- *     -I/usr/include/postgresql fuzz/cgi_request.c lib/http.c lib/json.c \
- *     lib/util.c -lcjson -lpq -lcrypto -o build/cgi_request-replay
+ * Standalone, to replay files (crashes, seeds) under valgrind or gdb, after
+ * `make build` (it links the app's own tables from its library):
+ *   cc -std=c11 -D_GNU_SOURCE -g -Ilib -Icgi -Ibuild \
+ *     $(pkg-config --cflags libcjson libpq) fuzz/cgi_request.c \
+ *     build/libspiderpig-cgi.a build/libspiderpig.a \
+ *     $(pkg-config --libs fcgi libpq libcjson openssl inih liboath \
+ *     libqrencode cjose libcurl) -pthread -lm -o build/cgi_request-replay
  *   build/cgi_request-replay FILE...
  */
 #include <stdint.h>
@@ -19,39 +23,66 @@
 #include "cgi.h"
 #include "http.h"
 
-/* The same tables the handlers use. */
-static const struct field fz_enqueue[] = {
-	{ "patches", FT_STRINGS, 1, 1, 20, 300, check_patch, patch_change },
-};
-static const struct field fz_answer[] = {
-	{ "prompt", FT_INTEGER, 1, 1, 9007199254740991LL, 0, NULL, NULL },
-	{ "answer", FT_STRING,  1, 1, 32, 0, check_text, NULL },
-};
-static const struct field fz_freeze[] = {
-	{ "reason", FT_STRING, 1, 1, 500, 0, check_text, NULL },
-	{ "until",  FT_STRING, 0, 20, 40, 0, check_rfc3339, NULL },
-	{ "admin",  FT_BOOL,   0, 0, 1, 0, NULL, NULL },
-};
+/* The query strings the read handlers take (deployments.c, log.c). */
 static const struct field fz_query[] = {
-	{ "state",     FT_STRING,  0, 1, 32, 0, check_state, NULL },
-	{ "limit",     FT_INTEGER, 0, 1, 5000, 0, NULL, NULL },
-	{ "after",     FT_INTEGER, 0, 0, 9007199254740991LL, 0, NULL, NULL },
-	{ "sensitive", FT_BOOL,    0, 0, 1, 0, NULL, NULL },
-	{ "name",      FT_STRING,  0, 1, 128, 0, check_user_name, NULL },
+	{ .name = "state", .type = FT_STRING, .min = 1, .max = 32,
+	  .check = check_state },
+	{ .name = "limit", .type = FT_INTEGER, .min = 1, .max = 5000 },
+	{ .name = "after", .type = FT_INTEGER, .min = 0,
+	  .max = 9007199254740991LL },
+	{ .name = "sensitive", .type = FT_BOOL, .min = 0, .max = 1 },
+	{ .name = "name", .type = FT_STRING, .min = 1, .max = 128,
+	  .check = check_user_name },
 };
 
-/* A page form's table (pages.c, totp_pages.c). */
+/* A page form's table (totp_pages.c, login.c). */
 static const struct field fz_form[] = {
-	{ "csrf",      FT_STRING,  1, 1, 128, 0, NULL, NULL },
-	{ "return_to", FT_STRING,  0, 1, 400, 0, check_return_to, NULL },
-	{ "days",      FT_INTEGER, 0, 1, 366, 0, NULL, NULL },
-	{ "name",      FT_STRING,  0, 1, 128, 0, check_user_name, NULL },
+	{ .name = "csrf", .type = FT_STRING, .required = 1, .min = 1,
+	  .max = 128 },
+	{ .name = "return_to", .type = FT_STRING, .min = 1, .max = 400,
+	  .check = check_return_to },
+	{ .name = "days", .type = FT_INTEGER, .min = 1, .max = 366 },
+	{ .name = "name", .type = FT_STRING, .min = 1, .max = 128,
+	  .check = check_user_name },
 };
+
+/*
+ * An action's fields (the real table, picked by sel) on a JSON body or a
+ * form body; a FT_STRINGS value that passes must make a text[] literal.
+ */
+static void
+fuzz_action(unsigned sel, const char *s, size_t len, int form)
+{
+	static char		 fbuf[HTTP_FORM_MAX + HTTP_FORM_PARAMS + 1];
+	const struct action	*a = &actions[sel % nactions];
+	struct value		 v[ACTION_FIELDS];
+	struct verr		 ve;
+	cJSON			*root = NULL;
+	char			*arr;
+	size_t			 i;
+	int			 rc;
+
+	if (form)
+		rc = strlen(s) == len ? validate_form(s, len, a->fields,
+		    a->nfields, v, fbuf, sizeof(fbuf), &ve) : -1;
+	else
+		rc = validate_json(s, len, a->fields, a->nfields, v, &root,
+		    &ve);
+	for (i = 0; rc == 0 && i < a->nfields; i++) {
+		if (!v[i].present || a->fields[i].type != FT_STRINGS)
+			continue;
+		if ((arr = value_pg_array(&v[i])) == NULL ||
+		    arr[0] != '{' || arr[strlen(arr) - 1] != '}')
+			abort();	/* a valid list is a text[] literal */
+		free(arr);
+	}
+	cJSON_Delete(root);
+}
 
 static void
 fuzz_body(const struct field *f, size_t n, const char *s, size_t len)
 {
-	struct value	 v[3];
+	struct value	 v[ACTION_FIELDS];
 	struct verr	 ve;
 	cJSON		*root = NULL;
 	const cJSON	*it;
@@ -83,7 +114,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static char		 fbuf[HTTP_FORM_MAX + HTTP_FORM_PARAMS + 1];
 	char			*s;
 	const char		*why;
-	cJSON			*doc;
 	size_t			 len;
 
 	if (size < 1 || size > HTTP_BODY_MAX + 1)
@@ -97,13 +127,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	switch (data[0] % 8) {
 	case 0:
-		fuzz_body(fz_enqueue, 1, s, len);
+		fuzz_body(action_find("enqueue")->fields, 1, s, len);
 		break;
 	case 1:
-		fuzz_body(fz_answer, 2, s, len);
+		fuzz_action(data[0] / 8, s, len, 0);
 		break;
 	case 2:
-		fuzz_body(fz_freeze, 3, s, len);
+		fuzz_action(data[0] / 8, s, len, 1);
 		break;
 	case 3:
 		if (strlen(s) == len)
@@ -113,12 +143,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (strlen(s) == len && check_patch(s, &why) == 0 &&
 		    (patch_change(s) < 1 || patch_change(s) > 999999999))
 			abort();	/* a valid patch names a change */
-		break;
-	case 5:
-		if ((doc = cJSON_ParseWithLength(s, len)) != NULL &&
-		    cJSON_IsArray(doc))
-			log_collapse_sensitive(doc);
-		cJSON_Delete(doc);
 		break;
 	case 6:
 		memset(&r, 0, sizeof(r));

@@ -4,7 +4,8 @@
  * reached) ID token payloads. The first byte picks the mode:
  *   0  the rest is a compact JWT, verified against a fixed JWKS
  *   1  JWKS '\n' JWT: the JWKS is parsed, then the JWT verified with it
- *   2  the rest is a discovery document (strict and test mode)
+ *   2  the rest is a discovery document (strict and test mode), and
+ *      also a JWKS response's Cache-Control value (oidc_jwks_ttl)
  *   3  the rest is a payload, signed with the fixed EC key and verified
  * Invariants (nothing accepted that should not be, claims complete when
  * accepted) abort(), so libFuzzer reports them as crashes.
@@ -12,7 +13,7 @@
  * Fuzzing: `make fuzz` runs tools/fuzz, which builds every harness in
  * fuzz/ with the library sources (lib/NAME.c) and the Makefile's PKGS:
  *   clang -DSPIDERPIG_LIBFUZZER -fsanitize=fuzzer,address,undefined -Ilib
- *       fuzz/oidc_jwt.c lib/oidc.c ... $(pkg-config --cflags --libs $PKGS)
+ *       fuzz/oidc_jwt.c lib/oidc_jwt.c lib/util.c ... $(pkg-config --cflags --libs $PKGS)
  * and runs each for FUZZ_SECONDS (default 60) seconds, with
  * fuzz/corpus/oidc_jwt/ as seeds; `FUZZ_SECONDS=600 make fuzz` for longer.
  * Without -DSPIDERPIG_LIBFUZZER this file has a main() that runs each file
@@ -27,7 +28,7 @@
 
 #include <cjose/cjose.h>
 
-#include "oidc.h"
+#include "oidc_jwt.h"
 
 int	 LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
@@ -160,7 +161,16 @@ static void
 fuzz_discovery(const uint8_t *data, size_t size)
 {
 	struct oidc_discovery	*d;
+	char			*cc;
+	long			 ttl;
 	int			 flags;
+
+	if ((cc = fuzz_string(data, size)) != NULL) {
+		ttl = oidc_jwks_ttl(cc);
+		if (ttl < OIDC_JWKS_TTL_MIN || ttl > OIDC_JWKS_TTL_MAX)
+			abort();
+		free(cc);
+	}
 
 	for (flags = 0; flags <= OIDC_ALLOW_LOOPBACK_HTTP; flags++) {
 		if (oidc_discovery_parse((const char *)data, size,

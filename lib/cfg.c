@@ -36,12 +36,14 @@ cfg_stage_from_name(const char *name)
 
 static const char *const cfg_kinds[] = {
 	[CFG_KIND_COMMAND] = "command",
+	[CFG_KIND_GERRIT_MERGE] = "gerrit-merge",
+	[CFG_KIND_GIT_CHERRY_PICK] = "git-cherry-pick",
 	[CFG_KIND_HTTPBB] = "httpbb",
 	[CFG_KIND_CANARY] = "canary",
 };
 
 const char *
-cfg_kind_name(enum cfg_kind k)
+cfg_kind_name(enum cfg_stage_kind k)
 {
 	if ((int)k < 0 || (size_t)k >= sizeof(cfg_kinds) / sizeof(cfg_kinds[0]))
 		return NULL;
@@ -61,8 +63,9 @@ cfg_kind_from_name(const char *name)
 
 /*
  * A key of a [stage NAME] section other than command, rollback and timeout:
- * kind, which must come first, and then the keys of a built-in kind, kept
- * as "key=value" for the worker to check. 1 to go on, 0 for an error.
+ * kind, which must come first, and then the keys of the httpbb and canary
+ * kinds, kept as "key=value" for the worker to check (worker/builtin.c).
+ * 1 to go on, 0 for an error, -1 for a key no kind takes.
  */
 static int
 cfg_stage_kind_key(struct cfg_command *cmd, const char *name,
@@ -73,10 +76,11 @@ cfg_stage_kind_key(struct cfg_command *cmd, const char *name,
 	if (strcmp(name, "kind") == 0) {
 		if ((k = cfg_kind_from_name(value)) == -1 || cmd->nopts > 0)
 			return 0;
-		cmd->kind = (enum cfg_kind)k;
+		cmd->kind = (enum cfg_stage_kind)k;
 		return 1;
 	}
-	if (cmd->kind == CFG_KIND_COMMAND || cmd->nopts == CFG_MAX_OPTS ||
+	if ((cmd->kind != CFG_KIND_HTTPBB && cmd->kind != CFG_KIND_CANARY) ||
+	    cmd->nopts == CFG_MAX_OPTS ||
 	    strchr(name, '=') != NULL)
 		return -1;
 	if (asprintf(&cmd->opts[cmd->nopts], "%s=%s", name, value) == -1)
@@ -296,6 +300,125 @@ cfg_check_oidc(struct cfg *c, char *err, size_t errsz)
 	return 0;
 }
 
+/*
+ * The [gerrit] keys; 1 to go on, 0 for an error, -1 for an unknown key.
+ * No secret lives here: password_file names the file with the HTTP
+ * password, read only when approving.
+ */
+static int
+cfg_gerrit(struct cfg *c, const char *name, const char *value)
+{
+	size_t	len;
+
+	if (strcmp(name, "url") == 0) {
+		if (cfg_str(&c->gerrit_url, value) == -1)
+			return 0;
+		len = strlen(c->gerrit_url);
+		while (len > 0 && c->gerrit_url[len - 1] == '/')
+			c->gerrit_url[--len] = '\0';
+		return 1;
+	}
+	if (strcmp(name, "user") == 0)
+		return cfg_str(&c->gerrit_user, value) == 0;
+	if (strcmp(name, "password_file") == 0)
+		return value[0] == '/' &&
+		    cfg_str(&c->gerrit_password_file, value) == 0;
+	if (strcmp(name, "poll_interval") == 0)
+		return cfg_int(value, 1, 600, &c->gerrit_poll_interval) == 0;
+	if (strcmp(name, "allow_http_loopback") == 0)
+		return cfg_bool(value, &c->gerrit_allow_http_loopback) == 0;
+	return -1;
+}
+
+/* The [git] keys; as cfg_gerrit. */
+static int
+cfg_git(struct cfg *c, const char *name, const char *value)
+{
+	if (strcmp(name, "program") == 0)
+		return value[0] == '/' && cfg_str(&c->git_program, value) == 0;
+	if (strcmp(name, "dir") == 0)
+		return value[0] == '/' && cfg_str(&c->git_dir, value) == 0;
+	if (strcmp(name, "remote") == 0)
+		return value[0] != '-' && cfg_str(&c->git_remote, value) == 0;
+	if (strcmp(name, "branch") == 0)
+		return value[0] != '-' && strspn(value, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._/-") == strlen(value) &&
+		    cfg_str(&c->git_branch, value) == 0;
+	return -1;
+}
+
+/*
+ * After parsing: [gerrit] url is http(s) (plain http only to loopback and
+ * when allowed), its host is kept for the enqueue check; a built-in stage
+ * kind has the section it needs.
+ */
+static int
+cfg_check_sources(struct cfg *c, char *err, size_t errsz)
+{
+	char	*o;
+	int	 i, k;
+
+	if (c->gerrit_url != NULL) {
+		if ((o = cfg_origin(c->gerrit_url)) == NULL) {
+			snprintf(err, errsz, "[gerrit] url must be an http(s) URL");
+			return -1;
+		}
+		if (strncmp(o, "http://", 7) == 0 &&
+		    (!c->gerrit_allow_http_loopback ||
+		    (strncmp(o + 7, "127.0.0.1", 9) != 0 &&
+		    strncmp(o + 7, "localhost", 9) != 0) ||
+		    (o[16] != '\0' && o[16] != ':'))) {
+			free(o);
+			snprintf(err, errsz, "[gerrit] url must be https:// (http "
+			    "only to 127.0.0.1 with allow_http_loopback)");
+			return -1;
+		}
+		c->gerrit_host = strdup(strchr(o, '/') + 2);
+		free(o);
+		if (c->gerrit_host == NULL)
+			return -1;
+		if ((c->gerrit_user == NULL) != (c->gerrit_password_file == NULL)) {
+			snprintf(err, errsz, "[gerrit] user and password_file go "
+			    "together");
+			return -1;
+		}
+	}
+	if (c->git_program == NULL &&
+	    (c->git_program = strdup("/usr/bin/git")) == NULL)
+		return -1;
+	for (i = 0; i < STAGE__COUNT; i++) {
+		k = c->stages[i].kind;
+		if (k == CFG_KIND_COMMAND)
+			continue;
+		/* httpbb and canary: their keys are the worker's to check. */
+		if (k == CFG_KIND_HTTPBB || k == CFG_KIND_CANARY)
+			continue;
+		if (i != STAGE_MERGE) {
+			snprintf(err, errsz, "[stage %s] kind %s: the merge kinds "
+			    "are for the merge stage", cfg_stage_name(i),
+			    cfg_kind_name(k));
+			return -1;
+		}
+		if (k == CFG_KIND_GERRIT_MERGE && c->gerrit_url == NULL) {
+			snprintf(err, errsz, "[stage merge] kind gerrit-merge "
+			    "needs [gerrit] url");
+			return -1;
+		}
+		if (k == CFG_KIND_GERRIT_MERGE && c->gerrit_user == NULL) {
+			snprintf(err, errsz, "[stage merge] kind gerrit-merge "
+			    "needs [gerrit] user and password_file to approve");
+			return -1;
+		}
+		if (k == CFG_KIND_GIT_CHERRY_PICK && (c->git_dir == NULL ||
+		    c->git_remote == NULL || c->git_branch == NULL)) {
+			snprintf(err, errsz, "[stage merge] kind git-cherry-pick "
+			    "needs [git] dir, remote and branch");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* libinih callback: 1 to go on, 0 to report an error on this line. */
 static int
 cfg_handler(void *user, const char *section, const char *name,
@@ -373,6 +496,12 @@ cfg_handler(void *user, const char *section, const char *name,
 		}
 		if (strcmp(name, "issuer") == 0)
 			return cfg_str(&c->totp_issuer, value) == 0;
+	} else if (strcmp(section, "gerrit") == 0) {
+		if ((st = cfg_gerrit(c, name, value)) != -1)
+			return st;
+	} else if (strcmp(section, "git") == 0) {
+		if ((st = cfg_git(c, name, value)) != -1)
+			return st;
 	} else if (strncmp(section, "stage ", 6) == 0 &&
 	    (st = cfg_stage_from_name(section + 6)) != -1) {
 		struct cfg_command *cmd = &c->stages[st];
@@ -400,7 +529,7 @@ cfg_load(const char *path, char *err, size_t errsz)
 {
 	struct cfg_parse	 p;
 	struct cfg		*c;
-	char			 why_oidc[128];
+	char			 why_oidc[256];
 	int			 line, i;
 
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
@@ -414,6 +543,7 @@ cfg_load(const char *path, char *err, size_t errsz)
 	c->lease = 10;
 	c->log_batch_lines = 5000;
 	c->log_flush_ms = 100;
+	c->gerrit_poll_interval = 5;
 	for (i = 0; i < STAGE__COUNT; i++)
 		c->stages[i].timeout = 600;
 
@@ -450,6 +580,10 @@ cfg_load(const char *path, char *err, size_t errsz)
 		goto fail;
 	}
 	if (cfg_check_oidc(c, why_oidc, sizeof(why_oidc)) != 0) {
+		snprintf(err, errsz, "%s: %s", path, why_oidc);
+		goto fail;
+	}
+	if (cfg_check_sources(c, why_oidc, sizeof(why_oidc)) != 0) {
 		snprintf(err, errsz, "%s: %s", path, why_oidc);
 		goto fail;
 	}
@@ -494,5 +628,13 @@ cfg_free(struct cfg *c)
 		free(c->oidc_admin_groups[i]);
 	free(c->totp_issuer);
 	explicit_bzero(c->totp_key, sizeof(c->totp_key));
+	free(c->gerrit_url);
+	free(c->gerrit_host);
+	free(c->gerrit_user);
+	free(c->gerrit_password_file);
+	free(c->git_program);
+	free(c->git_dir);
+	free(c->git_remote);
+	free(c->git_branch);
 	free(c);
 }

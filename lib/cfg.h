@@ -15,21 +15,25 @@
 
 #define CFG_MAX_OPTS    32
 
-/* What runs a stage: a command, or a kind built into the worker. */
-enum cfg_kind {
-	CFG_KIND_COMMAND,		/* argv, run as the stage user */
-	CFG_KIND_HTTPBB,		/* worker/smoke.c: httpbb YAML tests */
-	CFG_KIND_CANARY,		/* worker/canary.c: the canary judge */
+/* What runs a stage: a command, or a built-in kind (`kind =` first in the
+ * stage's section). The merge kinds take their settings from [gerrit] and
+ * [git]; httpbb and canary from keys of their own stage's section. */
+enum cfg_stage_kind {
+	CFG_KIND_COMMAND = 0,
+	CFG_KIND_GERRIT_MERGE,		/* "gerrit-merge": approve, poll */
+	CFG_KIND_GIT_CHERRY_PICK,	/* "git-cherry-pick": [git] */
+	CFG_KIND_HTTPBB,		/* "httpbb": worker/smoke.c */
+	CFG_KIND_CANARY,		/* "canary": worker/canary.c */
 };
 
-/* One stage: argv arrays are NULL-terminated; rollback may be NULL. A
- * built-in kind keeps its own keys as "key=value" in opts, checked by the
- * worker at startup (worker/builtin.c). */
+/* One stage: argv arrays are NULL-terminated; rollback may be NULL. The
+ * httpbb and canary kinds keep their keys as "key=value" in opts, checked
+ * by the worker at startup (worker/builtin.c). */
 struct cfg_command {
 	char   **argv;
 	char   **rollback;
 	int      timeout;		/* seconds */
-	enum cfg_kind kind;
+	enum cfg_stage_kind kind;
 	char    *opts[CFG_MAX_OPTS];
 	size_t   nopts;
 };
@@ -79,6 +83,20 @@ struct cfg {
 	unsigned char totp_key[CFG_KEY_LEN];
 	int      totp_key_set;
 	char    *totp_issuer;
+
+	/* [gerrit]: the built-in patch source; gerrit_url NULL = none. */
+	char    *gerrit_url;		/* scheme://host[:port][/path], no '/' at the end */
+	char    *gerrit_host;		/* host[:port] of gerrit_url, lower case */
+	char    *gerrit_user;		/* HTTP basic user for approving */
+	char    *gerrit_password_file;	/* its HTTP password, read when used */
+	int      gerrit_poll_interval;	/* seconds between polls when merging */
+	int      gerrit_allow_http_loopback;
+
+	/* [git]: the second patch source (refs/changes on a remote). */
+	char    *git_program;		/* absolute path; default /usr/bin/git */
+	char    *git_dir;		/* work tree on the deploy branch */
+	char    *git_remote;		/* remote name or URL */
+	char    *git_branch;		/* the deploy branch */
 };
 
 /*
@@ -89,14 +107,14 @@ struct cfg {
 struct cfg	*cfg_load(const char *path, char *err, size_t errsz);
 void		 cfg_free(struct cfg *);
 
+/* A stage kind's config name ("gerrit-merge"), and back (-1 unknown). */
+const char	*cfg_kind_name(enum cfg_stage_kind);
+int		 cfg_kind_from_name(const char *);
+
 /* Stage name as used in SQL and the config ("sync_test"), or NULL. */
 const char	*cfg_stage_name(enum cfg_stage);
 /* Stage for a name, or -1. */
 int		 cfg_stage_from_name(const char *);
-
-/* "command", "httpbb", "canary"; and back (-1 when unknown). */
-const char	*cfg_kind_name(enum cfg_kind);
-int		 cfg_kind_from_name(const char *);
 
 /*
  * Parse a JSON array of strings into a NULL-terminated argv (each element

@@ -1,4 +1,5 @@
-/* util.c: number parsing, hashing, randomness, clocks and logging. */
+/* util.c: number parsing, hashing, randomness, base64url, constant-time
+ * comparison, URL checks, clocks and logging. */
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -8,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
@@ -114,29 +116,170 @@ util_sha256_bytea(const void *buf, size_t len, char out[68])
 int
 util_random_token(size_t n, char *out, size_t outsz)
 {
-	static const char b64[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 	unsigned char	 raw[128];
-	size_t		 i, o = 0;
-	unsigned int	 acc = 0;
-	int		 bits = 0;
+	int		 rc;
 
-	if (n > sizeof(raw) || outsz < (n * 4 + 2) / 3 + 1)
+	if (n > sizeof(raw))
 		return -1;
 	if (RAND_bytes(raw, (int)n) != 1)
 		return -1;
-	for (i = 0; i < n; i++) {
-		acc = (acc << 8) | raw[i];
+	rc = util_b64url_encode(raw, n, out, outsz);
+	OPENSSL_cleanse(raw, sizeof(raw));
+	return rc;
+}
+
+static const char b64url_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+int
+util_b64url_encode(const void *in, size_t len, char *out, size_t outsz)
+{
+	const unsigned char	*b = in;
+	size_t			 i, o = 0;
+	unsigned int		 acc = 0;
+	int			 bits = 0;
+
+	if (outsz < (len * 4 + 2) / 3 + 1)
+		return -1;
+	for (i = 0; i < len; i++) {
+		acc = (acc << 8) | b[i];
 		bits += 8;
 		while (bits >= 6) {
 			bits -= 6;
-			out[o++] = b64[(acc >> bits) & 0x3f];
+			out[o++] = b64url_alphabet[(acc >> bits) & 0x3f];
 		}
 	}
 	if (bits > 0)
-		out[o++] = b64[(acc << (6 - bits)) & 0x3f];
+		out[o++] = b64url_alphabet[(acc << (6 - bits)) & 0x3f];
 	out[o] = '\0';
 	return 0;
+}
+
+/* The value of one base64url character, or -1. */
+static int
+b64url_value(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '-')
+		return 62;
+	if (c == '_')
+		return 63;
+	return -1;
+}
+
+int
+util_b64url_ok(const char *s, size_t len)
+{
+	size_t	i;
+
+	if (len % 4 == 1)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (b64url_value((unsigned char)s[i]) < 0)
+			return 0;
+	return 1;
+}
+
+unsigned char *
+util_b64url_decode(const char *in, size_t len, size_t *outlen)
+{
+	unsigned char	*out;
+	unsigned int	 acc = 0;
+	int		 bits = 0, v;
+	size_t		 i, o = 0;
+
+	if (len % 4 == 1)
+		return NULL;
+	if ((out = malloc(len * 3 / 4 + 1)) == NULL)
+		return NULL;
+	for (i = 0; i < len; i++) {
+		if ((v = b64url_value((unsigned char)in[i])) < 0)
+			goto fail;
+		acc = (acc << 6) | (unsigned int)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			out[o++] = (acc >> bits) & 0xff;
+		}
+	}
+	if (bits > 0 && (acc & ((1u << bits) - 1)) != 0)
+		goto fail;		/* one spelling per byte string */
+	out[o] = '\0';
+	*outlen = o;
+	return out;
+fail:
+	free(out);
+	return NULL;
+}
+
+int
+util_secret_equal(const char *a, const char *b)
+{
+	size_t	la, lb;
+
+	if (a == NULL || b == NULL)
+		return 0;
+	la = strlen(a);
+	lb = strlen(b);
+	if (la != lb)
+		return 0;
+	return CRYPTO_memcmp(a, b, la) == 0;
+}
+
+int
+util_url_ok(const char *url, int flags)
+{
+	const char	*p, *auth;
+	size_t		 alen, hlen;
+	int		 http = 0;
+
+	if (url == NULL)
+		return 0;
+	if (strncmp(url, "https://", 8) == 0)
+		auth = url + 8;
+	else if (strncmp(url, "http://", 7) == 0 &&
+	    (flags & UTIL_URL_LOOPBACK_HTTP)) {
+		auth = url + 7;
+		http = 1;
+	} else
+		return 0;
+	for (p = url; *p != '\0'; p++)
+		if (*p <= ' ' || *p == 0x7f || *p == '#' || *p == '\\')
+			return 0;
+	alen = strcspn(auth, "/?");
+	if (alen == 0 || memchr(auth, '@', alen) != NULL)
+		return 0;
+	if (!http)
+		return 1;
+	if (auth[0] == '[')
+		hlen = strcspn(auth, "]") + 1;
+	else
+		hlen = strcspn(auth, ":/?");
+	if (hlen > alen)
+		return 0;
+	if (auth[hlen] != '\0' && auth[hlen] != ':' && auth[hlen] != '/' &&
+	    auth[hlen] != '?')
+		return 0;
+	return (hlen == 9 && strncmp(auth, "127.0.0.1", 9) == 0) ||
+	    (hlen == 9 && strncmp(auth, "localhost", 9) == 0) ||
+	    (hlen == 5 && strncmp(auth, "[::1]", 5) == 0);
+}
+
+void
+util_seterr(char *err, size_t errsz, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (err == NULL || errsz == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errsz, fmt, ap);
+	va_end(ap);
 }
 
 int64_t

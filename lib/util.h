@@ -33,6 +33,44 @@ int	 util_bytea_decode(const char *s, unsigned char *out, size_t outsz,
  * (at least 4*n/3+2 bytes). Returns 0 or -1. */
 int	 util_random_token(size_t n, char *out, size_t outsz);
 
+/* ---- base64url (RFC 4648 5, no padding): the one codec in the tree ---- */
+
+/* len bytes of in as base64url into out (outsz >= 4*len/3+2 with the NUL).
+ * Returns 0, or -1 when out is too small. */
+int	 util_b64url_encode(const void *in, size_t len, char *out,
+	    size_t outsz);
+
+/* True when s[0..len) is base64url without padding that decodes to whole
+ * bytes (any unused bits are not checked: see util_b64url_decode). */
+int	 util_b64url_ok(const char *s, size_t len);
+
+/*
+ * Strict decoding (RFC 7515 2: no padding, no whitespace, unused bits zero)
+ * of in[0..len) into a new NUL-terminated buffer (free()) of *outlen bytes.
+ * NULL when malformed or out of memory.
+ */
+unsigned char *util_b64url_decode(const char *in, size_t len,
+	    size_t *outlen);
+
+/* Constant-time comparison of two NUL-terminated secrets (state values,
+ * csrf tokens); false when either is NULL. Only the lengths may leak. */
+int	 util_secret_equal(const char *a, const char *b);
+
+/* Flag for util_url_ok: accept http:// on 127.0.0.1, localhost or [::1]. */
+#define UTIL_URL_LOOPBACK_HTTP	0x01
+
+/*
+ * An outside URL we may fetch or name as an endpoint: https://authority[/...]
+ * with no userinfo, no fragment, no whitespace, backslash or control
+ * characters; http:// only with UTIL_URL_LOOPBACK_HTTP and a loopback host.
+ */
+int	 util_url_ok(const char *url, int flags);
+
+/* printf into err (errsz bytes) when err is not NULL: the one way the
+ * library modules describe a failure to their caller. */
+void	 util_seterr(char *err, size_t errsz, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
 /* Monotonic milliseconds. */
 int64_t	 util_now_ms(void);
 

@@ -40,6 +40,8 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 	    ('state', 'rollback_failed', 15, 'terminal', false, NULL::text, NULL::boolean, 'Rollback failed'),
 	    ('state', 'cancelled', 16, 'terminal', false, NULL::text, NULL::boolean, 'Cancelled'),
 	    ('state', 'expired', 17, 'terminal', false, NULL::text, NULL::boolean, 'Expired: not answered in time'),
+	    ('state', 'awaiting_failure', 18, 'prompt', false, NULL::text, NULL::boolean, 'Waiting for you: a stage failed; retry, ignore, roll back or exit?'),
+	    ('state', 'abandoned', 19, 'terminal', false, NULL::text, NULL::boolean, 'Exited after a failed stage: left as it was'),
 	    ('stage', 'merge', 1, NULL, NULL, 'merging', false, 'Merge'),
 	    ('stage', 'sync_test', 2, NULL, NULL, 'syncing_test', true, 'Sync test servers'),
 	    ('stage', 'smoke_test', 3, NULL, NULL, 'smoke_testing', false, 'Smoke test'),
@@ -49,19 +51,20 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 	    ('prompt', 'ready', 1, NULL, NULL, 'awaiting_ready', NULL, 'Ready to deploy?'),
 	    ('prompt', 'continue', 2, NULL, NULL, 'awaiting_continue', NULL, 'Continue to the canaries?'),
 	    ('prompt', 'finish', 3, NULL, NULL, 'awaiting_finish', NULL, 'Finish the deployment?'),
-	    ('prompt', 'ack', 4, NULL, NULL, 'awaiting_ack', NULL, 'Acknowledge the rollback')
+	    ('prompt', 'ack', 4, NULL, NULL, 'awaiting_ack', NULL, 'Acknowledge the rollback'),
+	    ('prompt', 'failure', 5, NULL, NULL, 'awaiting_failure', NULL, 'A stage failed: retry, ignore, roll back or exit?')
 $$;
 
 -- Every deployment state.
 CREATE OR REPLACE FUNCTION state_known(s text) RETURNS boolean
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-	SELECT s IN ('queued', 'awaiting_ready', 'merging', 'syncing_test', 'smoke_testing', 'awaiting_continue', 'syncing_canary', 'checking_canary', 'syncing_production', 'awaiting_finish', 'rolling_back', 'awaiting_ack', 'done', 'rolled_back', 'rollback_failed', 'cancelled', 'expired')
+	SELECT s IN ('queued', 'awaiting_ready', 'merging', 'syncing_test', 'smoke_testing', 'awaiting_continue', 'syncing_canary', 'checking_canary', 'syncing_production', 'awaiting_finish', 'rolling_back', 'awaiting_ack', 'done', 'rolled_back', 'rollback_failed', 'cancelled', 'expired', 'awaiting_failure', 'abandoned')
 $$;
 
 -- The states that hold the queue: at most one deployment is in one.
 CREATE OR REPLACE FUNCTION state_is_active(s text) RETURNS boolean
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-	SELECT s IN ('awaiting_ready', 'merging', 'syncing_test', 'smoke_testing', 'awaiting_continue', 'syncing_canary', 'checking_canary', 'syncing_production', 'awaiting_finish', 'rolling_back', 'awaiting_ack')
+	SELECT s IN ('awaiting_ready', 'merging', 'syncing_test', 'smoke_testing', 'awaiting_continue', 'syncing_canary', 'checking_canary', 'syncing_production', 'awaiting_finish', 'rolling_back', 'awaiting_ack', 'awaiting_failure')
 $$;
 
 -- The states a worker holds (a stage or a rollback runs).
@@ -73,7 +76,7 @@ $$;
 -- The states a deployment ends in.
 CREATE OR REPLACE FUNCTION state_is_terminal(s text) RETURNS boolean
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-	SELECT s IN ('done', 'rolled_back', 'rollback_failed', 'cancelled', 'expired')
+	SELECT s IN ('done', 'rolled_back', 'rollback_failed', 'cancelled', 'expired', 'abandoned')
 $$;
 
 -- The pipeline's steps: a deployment may be rolled back from these.
@@ -103,6 +106,8 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
 	    WHEN 'rollback_failed' THEN 'Rollback failed'
 	    WHEN 'cancelled' THEN 'Cancelled'
 	    WHEN 'expired' THEN 'Expired: not answered in time'
+	    WHEN 'awaiting_failure' THEN 'Waiting for you: a stage failed; retry, ignore, roll back or exit?'
+	    WHEN 'abandoned' THEN 'Exited after a failed stage: left as it was'
 	END
 $$;
 
@@ -140,6 +145,7 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
 	    WHEN 'awaiting_continue' THEN 'continue'
 	    WHEN 'awaiting_finish' THEN 'finish'
 	    WHEN 'awaiting_ack' THEN 'ack'
+	    WHEN 'awaiting_failure' THEN 'failure'
 	END
 $$;
 
@@ -160,7 +166,7 @@ $$;
 -- Prompt kinds.
 CREATE OR REPLACE FUNCTION prompt_kind_known(k text) RETURNS boolean
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-	SELECT k IN ('ready', 'continue', 'finish', 'ack')
+	SELECT k IN ('ready', 'continue', 'finish', 'ack', 'failure')
 $$;
 
 -- The stages rolled back with a deployment, in pipeline order.

@@ -54,6 +54,9 @@ $s->wait_state($broken, 'awaiting_continue', 30);
 is(serves('test'), $broken, 'the next release reached the test server');
 unlink($s->dir . "/demo/releases/$broken/index.html") or die "unlink: $!";
 answer_open_prompt($broken, 'yes');
+# The failed canary check asks the failure prompt; the deployer rolls back.
+$s->wait_state($broken, 'awaiting_failure', 40);
+answer_open_prompt($broken, 'rollback');
 $s->wait_for(sub {
     my $st = $s->sql('select state from spiderpig.deployments where id = $1', $broken)->[0]{state};
     $st =~ /^(awaiting_ack|rolled_back|rollback_failed)$/ ? $st : 0;

@@ -1,7 +1,8 @@
 #!/usr/bin/perl
-# smoke_test fails: the deployment goes rolling_back, the worker runs the
-# rollback command of sync_test (the only sync stage started) with
-# SPIDERPIG_ACTION=rollback, and the deployment waits at awaiting_ack.
+# smoke_test fails: the deployment waits at the failure prompt; the
+# requester answers "rollback", the worker runs the rollback command of
+# sync_test (the only sync stage started) with SPIDERPIG_ACTION=rollback,
+# and the deployment waits at awaiting_ack.
 use strict; use warnings;
 use lib 't/lib';
 use File::Temp qw(tempdir);
@@ -29,6 +30,12 @@ my $p = $s->wait_for(sub {
     $s->sql(q{select id from spiderpig.prompts where deployment_id=$1 and answered_at is null}, $id)->[0];
 }, 20, 'the ready prompt');
 $s->sql('select spiderpig.answer($1,$2,$3,$4)', 'alice', $id, $p->{id}, 'yes');
+$s->wait_state($id, 'awaiting_failure', 30);
+my $f = $s->sql(q{select * from spiderpig.prompts where deployment_id=$1 and answered_at is null}, $id)->[0];
+is($f->{kind}, 'failure', 'a failed stage asks the failure prompt');
+is($f->{default_answer}, 'rollback', 'whose default is rollback');
+like($f->{question}, qr/Smoke test failed: exit status 1/, 'naming the stage and why');
+$s->sql('select spiderpig.answer($1,$2,$3,$4)', 'alice', $id, $f->{id}, 'rollback');
 $s->wait_state($id, 'awaiting_ack', 30);
 pass('the failed smoke test ends at awaiting_ack');
 
@@ -40,7 +47,7 @@ is_deeply(\@ran, ["$id run merge", "$id run sync_test", "$id run smoke_test",
 
 my $d = $s->sql('select rollback_ok, rollback_reason from spiderpig.deployments where id=$1', $id)->[0];
 ok($d->{rollback_ok}, 'the rollback is recorded as ok');
-like($d->{rollback_reason}, qr/smoke_test failed: exit status 1/, 'the reason names the failed stage');
+like($d->{rollback_reason}, qr/smoke_test failed: exit status 1 \(alice chose to roll back\)/, 'the reason names the failed stage');
 my $lines = $s->wait_for(sub {
     my $r = $s->sql(q{select stream, line from spiderpig.log_lines where deployment_id=$1 order by seq}, $id);
     (grep { $_->{line} =~ /^rollback done/ } @$r) ? $r : undef;

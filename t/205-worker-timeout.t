@@ -1,7 +1,8 @@
 #!/usr/bin/perl
 # A stage past its timeout: the worker kills its whole process group
 # (SIGTERM, then SIGKILL 5 s later for what ignores SIGTERM), grandchildren
-# included, and the stage fails with "timed out after N s".
+# included, and the stage fails with "timed out after N s". Nobody answers
+# the failure prompt: its default (roll back) applies after 1 s.
 use strict; use warnings;
 use lib 't/lib';
 use File::Temp qw(tempdir);
@@ -16,6 +17,7 @@ my $rec = "$tmp/pids";
 my $s = SP::Stack->new(
     nginx => 0, workers => 1,
     stages => { merge => [$tree], merge_timeout => 2 },
+    settings => { failure_timeout => '1 second' },
     worker => { poll_interval => 1, heartbeat_interval => 1, lease => 3,
                 env => ["WORKER_TEST_RECORD=$rec"] },
 );

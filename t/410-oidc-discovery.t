@@ -1,6 +1,6 @@
 #!/usr/bin/perl
 # A real OpenID Provider (npm oidc-provider 8 on loopback, idp/) serves a
-# discovery document and JWKS that lib/oidc.c accepts: exact issuer, S256
+# discovery document and JWKS that lib/oidc_jwt.c accepts: exact issuer, S256
 # PKCE, the RFC 9207 iss flag, and both signing keys.
 use strict; use warnings;
 use Test::More;

@@ -1,5 +1,5 @@
 #!/usr/bin/perl
-# Provider key rotation and unknown kids (lib/oidc.h: one JWKS refetch on an
+# Provider key rotation and unknown kids (lib/oidc_jwt.h: one JWKS refetch on an
 # unknown kid, at most one fetch per OIDC_JWKS_REFETCH_MIN seconds).
 #  1. A good login: the RP learns the provider's JWKS.
 #  2. Once the refetch interval has passed since the RP's last /jwks fetch,
@@ -20,11 +20,11 @@ use BadIdP;
 plan skip_all => 'node is not installed' unless `command -v node 2>/dev/null`;
 
 my ($REFETCH_MIN) = do {
-    open(my $fh, '<', 'lib/oidc.h') or die "lib/oidc.h: $!";
+    open(my $fh, '<', 'lib/oidc_jwt.h') or die "lib/oidc_jwt.h: $!";
     map { /^#define\s+OIDC_JWKS_REFETCH_MIN\s+(\d+)/ ? $1 : () } <$fh>;
 };
 ok($REFETCH_MIN && $REFETCH_MIN <= 120, "OIDC_JWKS_REFETCH_MIN is $REFETCH_MIN s")
-    or BAIL_OUT('cannot read OIDC_JWKS_REFETCH_MIN from lib/oidc.h');
+    or BAIL_OUT('cannot read OIDC_JWKS_REFETCH_MIN from lib/oidc_jwt.h');
 my $BURST = 5;
 
 my $idp = BadIdP->start;

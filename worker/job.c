@@ -16,16 +16,6 @@
  * database before giving up (the lease then runs out on its own). */
 #define JOB_REPORT_MS	60000
 
-/* A claimed deployment, as far as running it needs. */
-struct job {
-	char		 idstr[24];
-	char		 state[32];
-	char		*requester;
-	char		*patches;	/* space-separated */
-	char		*touched;	/* touched_stages, space-separated */
-	struct logw_sink log;		/* its log; log.seq: last seq used */
-};
-
 /* The lease renewal while a command runs: which row, in which state. */
 struct job_lease {
 	struct worker	*w;
@@ -33,13 +23,8 @@ struct job_lease {
 	const char	*expect_state;
 };
 
-/*
- * Run a statement returning one text value on the main connection,
- * retrying while the database is unreachable (for up to retry_ms, or until
- * a second SIGTERM). On success returns 0 and *out is a malloc'd copy of
- * the value or NULL for SQL NULL; on failure -1.
- */
-static int
+/* See worker.h. */
+int
 job_call(struct worker *w, const char *sql, int n, const char *const *params,
     int retry_ms, char **out)
 {
@@ -129,6 +114,21 @@ out:
 	return rc;
 }
 
+int
+job_lease_renew(struct worker *w, struct job *j)
+{
+	const char	*params[3] = { w->id, j->idstr, w->lease };
+	char		*st = NULL;
+	int		 rc;
+
+	if (job_call(w, "select spiderpig.heartbeat($1, $2, $3::interval)", 3,
+	    params, 0, &st) == -1)
+		return -1;
+	rc = st != NULL && strcmp(st, j->state) == 0;
+	free(st);
+	return rc;
+}
+
 /* run_lease.send: the heartbeat, without waiting for its answer. Returns
  * the connection's socket, or -1 when the database is unreachable (the next
  * interval tries again). A reconnect here blocks for up to connect_timeout;
@@ -192,9 +192,8 @@ job_heartbeat_settle(void *arg)
 	(void)job_heartbeat_result(arg);
 }
 
-/* Run one command for j (stage or rollback), renewing the lease while the
- * row stays in expect_state. See run_command() for the rest. */
-static enum run_status
+/* See worker.h. */
+enum run_status
 job_command(struct worker *w, struct job *j, const char *stage,
     const char *action, char *const *argv, int timeout_s,
     const char *expect_state, int *ok, char *detail, size_t detailsz)
@@ -232,20 +231,11 @@ static int
 job_builtin_keepalive(void *arg)
 {
 	struct job_lease *l = arg;
-	struct worker	*w = l->w;
-	const char	*params[3] = { w->id, l->j->idstr, w->lease };
-	char		*state = NULL;
-	int		 rc = 0;
 
-	signals_drain(&w->sig);
-	if (w->sig.terms >= 2)
+	signals_drain(&l->w->sig);
+	if (l->w->sig.terms >= 2)
 		return -1;
-	if (job_call(w, "select spiderpig.heartbeat($1, $2, $3::interval)", 3,
-	    params, 0, &state) == 0 && (state == NULL ||
-	    strcmp(state, l->expect_state) != 0))
-		rc = -1;
-	free(state);
-	return rc;
+	return job_lease_renew(l->w, l->j) == 0 ? -1 : 0;
 }
 
 /* A number for a double precision parameter ("NaN" for none). */
@@ -318,8 +308,12 @@ job_stage(struct worker *w, struct job *j, enum cfg_stage st)
 		    j->idstr, name, state != NULL ? state : "not held");
 		goto out;
 	}
-	if (cmd->kind != CFG_KIND_COMMAND) {
+	if (cmd->kind == CFG_KIND_HTTPBB || cmd->kind == CFG_KIND_CANARY) {
 		if (job_builtin(w, j, cmd, name, &ok, detail,
+		    sizeof(detail)) != RUN_DONE)
+			goto out;
+	} else if (cmd->kind != CFG_KIND_COMMAND) {
+		if (merge_run(w, j, cmd->kind, cmd->timeout, &ok, detail,
 		    sizeof(detail)) != RUN_DONE)
 			goto out;
 	} else if (cmd->argv == NULL) {

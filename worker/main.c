@@ -11,6 +11,7 @@
 #include "builtin.h"
 #include "cfg.h"
 #include "db.h"
+#include "gerrit.h"
 #include "mask.h"
 #include "stageuser.h"
 #include "util.h"
@@ -90,6 +91,22 @@ call(struct worker *w, const char *sql, int n, const char *const *params)
 	return 0;
 }
 
+/* The [gerrit] url's host is the one change URLs may name: tell SQL
+ * (settings.gerrit_host) once per run. */
+static void
+worker_gerrit_sync(struct worker *w)
+{
+	const char	*p2[2] = { w->id, w->cfg->gerrit_host };
+
+	if (w->cfg->gerrit_host == NULL || w->gerrit_host_synced)
+		return;
+	if (call(w, "select spiderpig.gerrit_host_set($1, $2)", 2, p2) == 0) {
+		w->gerrit_host_synced = 1;
+		log_info("change URLs must name %s ([gerrit] url)",
+		    w->cfg->gerrit_host);
+	}
+}
+
 /*
  * One wake-up: say we are alive, apply prompt timeouts, offer the head of
  * the queue, then claim and run runnable deployments until none is left
@@ -107,6 +124,8 @@ tick(struct worker *w)
 	    call(w, "select spiderpig.expire_prompts()", 0, NULL) == -1 ||
 	    call(w, "select spiderpig.offer_next()", 0, NULL) == -1)
 		return;
+	worker_gerrit_sync(w);
+	merge_fetch_wanted(w);
 	while (w->sig.terms == 0) {
 		res = db_exec(w->db, "select id, state, requester, "
 		    "array_to_string(patches, ' ') as patches, "
@@ -224,6 +243,10 @@ worker_start(struct worker *w, const char *path)
 		return 1;
 	}
 	snprintf(w->lease, sizeof(w->lease), "%d seconds", w->cfg->lease);
+	if (gerrit_init() == -1) {
+		log_warn("startup: libcurl did not initialise");
+		return 1;
+	}
 	if (worker_id_init(w) == -1 || signals_init(&w->sig) == -1) {
 		log_warn("startup: %s", strerror(errno));
 		return 1;

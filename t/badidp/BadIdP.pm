@@ -8,6 +8,7 @@ package BadIdP;
 #   $idp->mode('alg_none');             # POST /mode; returns /stats
 #   $idp->stats;                        # {mode, hits => {'/jwks' => n}, ...}
 #   my $r = BadIdP::login_round($stack);   # GET /login -> /authorize -> callback
+#   my $s = $idp->stack(settings => {...}); # an SP::Stack signing in here
 #
 # The provider's stderr goes to a log file whose tail is shown by
 # diag_log; the process is stopped when the object goes away (and has a
@@ -64,6 +65,18 @@ sub start {
     }
     $self->{http} = HTTP::Tiny->new(timeout => 10, max_redirect => 0, agent => 'badidp-ctl/1');
     return $self;
+}
+
+# A stack (no workers) whose login goes to this provider, with the login
+# pages' rate limit lifted (a 429 would look like a refusal); more SP::Stack
+# options in %opt.
+sub stack {
+    my ($self, %opt) = @_;
+    require SP::Stack;
+    return SP::Stack->new(workers => 0,
+        env => { SPIDERPIG_LOGIN_RATE => '100r/s', SPIDERPIG_LOGIN_BURST => 1000 },
+        oidc => { issuer => $self->issuer, client_secret => $self->client_secret },
+        %opt);
 }
 
 sub issuer        { $_[0]{issuer} }

@@ -2,7 +2,7 @@
 // server.js: a deliberately BAD OpenID Provider for spiderpig's login tests.
 //
 // It speaks the authorization code flow well enough for the relying party
-// (cgi/login.c + lib/oidc.c) to get all the way to ID token verification,
+// (cgi/login.c + lib/oidc_login.c + lib/oidc_jwt.c) to get all the way to ID token verification,
 // then hands it an ID token that is wrong in exactly one way, chosen by the
 // current MODE. Node built-ins only (http, crypto); loopback only.
 //
@@ -23,8 +23,13 @@
 //                     redirect_uri, PKCE S256 verifier; then an ID token
 //                     built according to the mode
 // Endpoints for the test (not part of OIDC):
-//   POST /mode  {"mode": M, "username": U?, "groups": ANY?}  -> stats
-//               (username and groups stay until changed again)
+//   POST /mode  {"mode": M, "username": U?, "sub": S?, "groups": ANY?,
+//               "jwks_max_age": N?}  -> stats
+//               (username, sub and groups stay until changed again; sub
+//               defaults to "sub-" + username, and "sub": null goes back
+//               to that; jwks_max_age N >= 0 makes /jwks answer
+//               "Cache-Control: max-age=N" instead of no-store, null
+//               goes back to no-store)
 //               mode "rotate" generates a new RSA key (new kid) that signs
 //               from now on; the JWKS then lists the new and the old key.
 //   GET  /stats -> {mode, hits: {path: n}, jwks_ms_ago, tokens_issued,
@@ -82,7 +87,8 @@ if (!MODES.has(mode)) {
   process.exit(2);
 }
 
-let identity = { username: 'alice', groups: ['deployers'] };
+let identity = { username: 'alice', sub: null, groups: ['deployers'] };
+let jwksMaxAge = null;
 
 // ---- keys ----------------------------------------------------------------
 
@@ -137,7 +143,7 @@ function idToken(grant) {
   const now = Math.floor(Date.now() / 1000);
   const claims = {
     iss: issuer,
-    sub: `sub-${identity.username}`,
+    sub: identity.sub ?? `sub-${identity.username}`,
     aud: clientId,
     exp: now + 300,
     iat: now,
@@ -350,6 +356,8 @@ async function control(req, res) {
   }
   mode = body.mode;
   if (typeof body.username === 'string') identity.username = body.username;
+  if (typeof body.sub === 'string' || body.sub === null) identity.sub = body.sub;
+  if (Number.isInteger(body.jwks_max_age) || body.jwks_max_age === null) jwksMaxAge = body.jwks_max_age;
   // Any JSON, so that a test can also send a groups claim of the wrong type.
   if (body.groups !== undefined) identity.groups = body.groups;
   console.error(`badidp: mode ${mode}${mode === 'rotate' ? ` (new kid ${current.kid})` : ''}`);
@@ -362,7 +370,9 @@ async function handle(req, res) {
   hits[url.pathname] = (hits[url.pathname] || 0) + 1;
   switch (route) {
     case 'GET /.well-known/openid-configuration': return send(res, 200, discovery());
-    case 'GET /jwks': lastJwksAt = Date.now(); return send(res, 200, jwks());
+    case 'GET /jwks':
+      lastJwksAt = Date.now();
+      return send(res, 200, jwks(), jwksMaxAge === null ? {} : { 'Cache-Control': `max-age=${jwksMaxAge}` });
     case 'GET /authorize': return authorize(req, res, url);
     case 'POST /token': return token(req, res);
     case 'POST /mode': return control(req, res);

@@ -58,11 +58,13 @@ main(int argc, char **argv)
 			return 2;
 		timeout = atoi(optarg);
 	}
-	if (optind >= argc ||
-	    (kind = cfg_kind_from_name(argv[optind])) <= CFG_KIND_COMMAND)
+	if (optind >= argc)
+		return 2;
+	kind = cfg_kind_from_name(argv[optind]);
+	if (kind != CFG_KIND_HTTPBB && kind != CFG_KIND_CANARY)
 		return 2;
 	memset(&cmd, 0, sizeof(cmd));
-	cmd.kind = (enum cfg_kind)kind;
+	cmd.kind = (enum cfg_stage_kind)kind;
 	cmd.timeout = timeout;
 	for (i = optind + 1; i < argc && cmd.nopts < CFG_MAX_OPTS; i++)
 		cmd.opts[cmd.nopts++] = argv[i];

@@ -123,6 +123,63 @@ main(void)
 	    strcmp(c->oidc_username_claim, "preferred_username") == 0, "claim defaults");
 	cfg_free(c);
 
+	/* [gerrit], [git] and built-in stage kinds. */
+	c = load("[gerrit]\nurl = https://Gerrit.Example.org:443/r/\n"
+	    "user = bot\npassword_file = /etc/sp/pw\n"
+	    "[stage merge]\nkind = gerrit-merge\n", err, sizeof(err));
+	ok(c != NULL && c->stages[STAGE_MERGE].kind == CFG_KIND_GERRIT_MERGE &&
+	    strcmp(c->gerrit_url, "https://Gerrit.Example.org:443/r") == 0 &&
+	    strcmp(c->gerrit_host, "gerrit.example.org") == 0 &&
+	    c->gerrit_poll_interval == 5, "[gerrit]: url without the trailing "
+	    "/, its host in lower case without :443, poll 5 s");
+	cfg_free(c);
+	refused("[stage merge]\nkind = gerrit-merge\n", "needs [gerrit] url",
+	    "gerrit-merge needs [gerrit] url");
+	refused("[gerrit]\nurl = https://g.example.org\n[stage merge]\n"
+	    "kind = gerrit-merge\n", "needs [gerrit] user and password_file",
+	    "gerrit-merge needs credentials to approve");
+	refused("[gerrit]\nurl = http://g.example.org\n", "must be https://",
+	    "plain http to another host is refused");
+	refused("[gerrit]\nurl = http://127.0.0.1:8080\n", "must be https://",
+	    "plain http to loopback needs allow_http_loopback");
+	c = load("[gerrit]\nurl = http://127.0.0.1:8080\n"
+	    "allow_http_loopback = true\n", err, sizeof(err));
+	ok(c != NULL && strcmp(c->gerrit_host, "127.0.0.1:8080") == 0,
+	    "http to 127.0.0.1 with allow_http_loopback");
+	cfg_free(c);
+	refused("[gerrit]\npassword_file = pw\n", ":2:",
+	    "password_file must be an absolute path");
+	refused("[stage sync_test]\nkind = git-cherry-pick\n",
+	    "the merge kinds are for the merge stage", "merge kinds are for merge only");
+	refused("[stage smoke_test]\ntests = /x.yaml\n", ":2: unknown key",
+	    "a built-in kind's key without its kind");
+	refused("[stage smoke_test]\ntests = /x.yaml\nkind = httpbb\n", ":2:",
+	    "kind after the kind's keys");
+	refused("[stage merge]\nkind = gerrit-merge\ntests = /x.yaml\n", ":3: unknown key",
+	    "httpbb keys under another kind");
+	c = load("[stage smoke_test]\nkind = httpbb\ntests = /a.yaml\ntests = /b.yaml\n"
+	    "targets = 127.0.0.1:8081\n[stage canary_check]\nkind = canary\n"
+	    "canary_errors = sum(e{host=~\"canary.*\"})\n", err, sizeof(err));
+	ok(c != NULL && c->stages[STAGE_SMOKE_TEST].kind == CFG_KIND_HTTPBB &&
+	    c->stages[STAGE_SMOKE_TEST].nopts == 3 &&
+	    strcmp(c->stages[STAGE_SMOKE_TEST].opts[1], "tests=/b.yaml") == 0 &&
+	    c->stages[STAGE_CANARY_CHECK].kind == CFG_KIND_CANARY &&
+	    strcmp(c->stages[STAGE_CANARY_CHECK].opts[0],
+	    "canary_errors=sum(e{host=~\"canary.*\"})") == 0,
+	    "httpbb and canary keep their keys, in order, for the worker");
+	cfg_free(c);
+	refused("[stage merge]\nkind = rsync\n", ":2:", "an unknown kind");
+	refused("[stage merge]\nkind = git-cherry-pick\n",
+	    "needs [git] dir, remote and branch", "git-cherry-pick needs [git]");
+	refused("[git]\nbranch = -x\n", ":2:", "a branch cannot look like an "
+	    "option");
+	c = load("[git]\ndir = /srv/work\nremote = origin\nbranch = deploy\n"
+	    "[stage merge]\nkind = git-cherry-pick\n", err, sizeof(err));
+	ok(c != NULL && strcmp(c->git_program, "/usr/bin/git") == 0 &&
+	    c->stages[STAGE_MERGE].kind == CFG_KIND_GIT_CHERRY_PICK,
+	    "[git] with the default program");
+	cfg_free(c);
+
 	unlink(path);
 	return tap_done();
 }

@@ -1,5 +1,5 @@
 /* cgi_validate.c: TAP tests for the pure validators (patches, fields by
- * table, query strings) and the sensitive-line collapsing. */
+ * table, query strings, form lists) with the real action table. */
 #include <stdio.h>
 #include <string.h>
 
@@ -57,6 +57,12 @@ test_patches(void)
 	}
 	ok(patch_change("https://host/r/12345/") == 12345, "change of a URL");
 	ok(patch_change("987") == 987, "change of a number");
+	ok(patch_change("https://host/r/c/core/+/12345/2") == 12345,
+	    "change of a URL naming a patchset");
+	ok(patch_change("https://host/r/c/core/+/12345/") == 12345,
+	    "change of a Gerrit URL");
+	ok(patch_change("https://host/c/+/x/+/77") == 77,
+	    "change after the last usable /+/");
 }
 
 /* Validate body; the values stay valid until the next call. */
@@ -179,28 +185,36 @@ test_misc(void)
 	    !http_content_type_is_json(NULL), "not json");
 }
 
+/* The enqueue action's patches: a JSON array or a form's list, one rule. */
 static void
-test_collapse(void)
+test_form_list(void)
 {
-	cJSON	*lines = cJSON_Parse("["
-	    "{\"seq\":1,\"sensitive\":false,\"text\":\"a\"},"
-	    "{\"seq\":2,\"sensitive\":true,\"text\":\"pw\"},"
-	    "{\"seq\":3,\"sensitive\":true,\"text\":\"pw2\"},"
-	    "{\"seq\":4,\"sensitive\":false,\"text\":\"b\"},"
-	    "{\"seq\":5,\"sensitive\":true,\"text\":\"pw3\"}]");
-	char	*out;
+	const struct action	*a = action_find("enqueue");
+	static char		 buf[HTTP_FORM_MAX + HTTP_FORM_PARAMS + 1];
+	struct value		 v[1];
+	struct verr		 ve;
+	char			*arr;
 
-	ok(log_collapse_sensitive(lines) == 0, "collapse runs");
-	out = cJSON_PrintUnformatted(lines);
-	ok(strcmp(out, "[{\"seq\":1,\"sensitive\":false,\"text\":\"a\"},"
-	    "{\"seq\":2,\"last_seq\":3,\"sensitive\":true,\"text\":"
-	    "\"<sensitive information hidden>\"},"
-	    "{\"seq\":4,\"sensitive\":false,\"text\":\"b\"},"
-	    "{\"seq\":5,\"last_seq\":5,\"sensitive\":true,\"text\":"
-	    "\"<sensitive information hidden>\"}]") == 0,
-	    "runs collapsed to one line each");
-	cJSON_free(out);
-	cJSON_Delete(lines);
+	ok(a != NULL && a->nfields == 1, "the enqueue action has one field");
+	ok(validate_form("patches=12+https%3A%2F%2Fhost%2Fr%2F34,56", 41,
+	    a->fields, a->nfields, v, buf, sizeof(buf), &ve) == 0,
+	    "a form list of patches");
+	arr = value_pg_array(&v[0]);
+	ok(arr != NULL && strcmp(arr, "{\"12\",\"https://host/r/34\",\"56\"}")
+	    == 0, "as a text[] literal: %s", arr != NULL ? arr : "(null)");
+	free(arr);
+	ok(validate_form("patches=12+x12", 14, a->fields, a->nfields, v, buf,
+	    sizeof(buf), &ve) == -1 && strcmp(ve.e[0].field, "patches[1]") == 0,
+	    "a bad item is named like in JSON");
+	ok(validate_form("patches=12+https%3A%2F%2Fh%2F12", 31, a->fields,
+	    a->nfields, v, buf, sizeof(buf), &ve) == -1,
+	    "the same change twice is refused like in JSON");
+	ok(run_json(a->fields, a->nfields, "{\"patches\":[\"7\",\"8\"]}", v,
+	    &ve) == 0 && (arr = value_pg_array(&v[0])) != NULL &&
+	    strcmp(arr, "{\"7\",\"8\"}") == 0, "a JSON array as text[]");
+	free(arr);
+	ok(validate_query("patches=1", a->fields, a->nfields, v, buf,
+	    sizeof(buf), &ve) == -1, "but not in a query string");
 }
 
 int
@@ -213,7 +227,7 @@ main(void)
 	test_bodies();
 	test_query();
 	test_misc();
-	test_collapse();
+	test_form_list();
 	run_json(enqueue, 1, "{}", v, &ve);	/* frees the last tree */
 	return tap_done();
 }

@@ -5,7 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "oidc.h"
+#include "httpc.h"
+#include "oidc_jwt.h"
 #include "tap.h"
 
 /* The whole file into a new NUL-terminated buffer; NULL on error. */
@@ -33,9 +34,10 @@ main(int argc, char *argv[])
 	struct oidc_discovery	*d = NULL, *d2 = NULL;
 	struct oidc_jwks	*jwks = NULL;
 	const char		*issuer;
-	char			*disc, *keys, *body = NULL, err[256] = "";
+	struct httpc_response	 res = { 0 };
+	char			*disc, *keys, err[256] = "";
 	char			 url[512];
-	size_t			 dlen, klen, blen;
+	size_t			 dlen, klen;
 	int			 status;
 
 	if (argc != 4) {
@@ -74,29 +76,30 @@ main(int argc, char *argv[])
 	    "JWKS parsed: RSA and EC signing keys (%zu) %s",
 	    oidc_jwks_count(jwks), err);
 
-	/* The fetch helper: same documents, limits enforced. */
-	status = oidc_http_init() == 0 ? oidc_http_get(d->jwks_uri,
-	    OIDC_ALLOW_LOOPBACK_HTTP, OIDC_MAX_JWKS, 10, &body, &blen, err,
+	/* The HTTP client: same documents, limits enforced. */
+	status = httpc_init() == 0 ? httpc_get(d->jwks_uri,
+	    HTTPC_ALLOW_LOOPBACK_HTTP, OIDC_MAX_JWKS, 10, &res, err,
 	    sizeof(err)) : -1;
-	ok(status == 200 && blen == klen && memcmp(body, keys, klen) == 0,
-	    "oidc_http_get fetches the same JWKS (status %d %s)", status, err);
-	free(body);
-	body = NULL;
-	status = oidc_http_get(d->jwks_uri, 0, OIDC_MAX_JWKS, 10, &body,
-	    &blen, err, sizeof(err));
-	ok(status == -1 && body == NULL, "http refused without the flag (%s)",
+	ok(status == 200 && res.status == 200 && res.len == klen &&
+	    memcmp(res.body, keys, klen) == 0,
+	    "httpc_get fetches the same JWKS (status %d %s)", status, err);
+	httpc_response_free(&res);
+	status = httpc_get(d->jwks_uri, 0, OIDC_MAX_JWKS, 10, &res, err,
+	    sizeof(err));
+	ok(status == -1 && res.body == NULL,
+	    "http refused without the flag (%s)", err);
+	status = httpc_get(d->jwks_uri, HTTPC_ALLOW_LOOPBACK_HTTP, 64, 10,
+	    &res, err, sizeof(err));
+	ok(status == -1 && res.body == NULL, "body over the cap refused (%s)",
 	    err);
-	status = oidc_http_get(d->jwks_uri, OIDC_ALLOW_LOOPBACK_HTTP, 64, 10,
-	    &body, &blen, err, sizeof(err));
-	ok(status == -1 && body == NULL, "body over the cap refused (%s)", err);
 	snprintf(url, sizeof(url), "%s/.well-known/openid-configuration",
 	    issuer);
-	status = oidc_http_get(url, OIDC_ALLOW_LOOPBACK_HTTP,
-	    OIDC_MAX_DISCOVERY, 10, &body, &blen, err, sizeof(err));
-	ok(status == 200 && oidc_discovery_parse(body, blen, issuer,
+	status = httpc_get(url, HTTPC_ALLOW_LOOPBACK_HTTP,
+	    OIDC_MAX_DISCOVERY, 10, &res, err, sizeof(err));
+	ok(status == 200 && oidc_discovery_parse(res.body, res.len, issuer,
 	    OIDC_ALLOW_LOOPBACK_HTTP, &d2, NULL, 0) == 0,
-	    "oidc_http_get + parse of the discovery URL");
-	free(body);
+	    "httpc_get + parse of the discovery URL");
+	httpc_response_free(&res);
 
 	oidc_discovery_free(d);
 	oidc_discovery_free(d2);

@@ -8,7 +8,7 @@
 #include <cJSON.h>
 #include <cjose/cjose.h>
 
-#include "oidc.h"
+#include "oidc_login.h"
 #include "tap.h"
 
 #define ISSUER	"https://idp.example.org"
@@ -324,8 +324,8 @@ test_randomness(void)
 	    strlen(s1) == 43 && strspn(s1, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	    "abcdefghijklmnopqrstuvwxyz0123456789-_") == 43 &&
 	    strcmp(s1, s2) != 0, "state values are 43 base64url characters");
-	ok(oidc_secret_equal(s1, s1) && !oidc_secret_equal(s1, s2) &&
-	    !oidc_secret_equal(s1, NULL) && !oidc_secret_equal("ab", "abc"),
+	ok(util_secret_equal(s1, s1) && !util_secret_equal(s1, s2) &&
+	    !util_secret_equal(s1, NULL) && !util_secret_equal("ab", "abc"),
 	    "secret comparison");
 }
 

@@ -17,7 +17,7 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
-#include "oidc.h"
+#include "oidc_jwt.h"
 #include "tap.h"
 
 #define ISSUER		"https://idp.example.org"

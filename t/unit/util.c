@@ -55,5 +55,40 @@ main(void)
 	ok(charset, "token uses the base64url alphabet only");
 	ok(util_random_token(32, t2, sizeof(t2)) == 0 && strcmp(t1, t2) != 0, "two tokens differ");
 	ok(util_random_token(32, t2, 10) == -1, "a too small buffer is refused");
+
+	{
+		unsigned char	*dec;
+		char		 enc[16];
+		size_t		 dlen = 0;
+
+		ok(util_b64url_encode("\xfb\xff", 2, enc, sizeof(enc)) == 0 &&
+		    strcmp(enc, "-_8") == 0, "base64url uses - and _, no padding");
+		ok(util_b64url_encode("abcdefghijk", 11, enc, 16) == 0 &&
+		    util_b64url_encode("abcdefghijkl", 12, enc, 16) == -1,
+		    "encoding checks the room for the NUL");
+		dec = util_b64url_decode("-_8", 3, &dlen);
+		ok(dec != NULL && dlen == 2 && memcmp(dec, "\xfb\xff", 2) == 0,
+		    "base64url round trip");
+		free(dec);
+		ok(util_b64url_decode("-_9", 3, &dlen) == NULL,
+		    "non-zero unused bits refused (one spelling per string)");
+		ok(util_b64url_decode("ab=", 3, &dlen) == NULL &&
+		    util_b64url_decode("a", 1, &dlen) == NULL &&
+		    util_b64url_decode("a+b/", 4, &dlen) == NULL,
+		    "padding, a lone character and +/ are refused");
+		ok(util_b64url_ok("abcd", 4) && !util_b64url_ok("ab=d", 4) &&
+		    !util_b64url_ok("abcde", 5), "util_b64url_ok");
+	}
+	ok(util_secret_equal("s3cret", "s3cret") &&
+	    !util_secret_equal("s3cret", "s3creT") &&
+	    !util_secret_equal("s3cret", "s3cre") &&
+	    !util_secret_equal(NULL, "x") && !util_secret_equal("x", NULL),
+	    "constant-time secret comparison");
+	ok(util_url_ok("https://idp.example.org/x", 0) &&
+	    !util_url_ok("http://127.0.0.1:1/x", 0) &&
+	    util_url_ok("http://127.0.0.1:1/x", UTIL_URL_LOOPBACK_HTTP) &&
+	    !util_url_ok("http://127.0.0.1.evil/x", UTIL_URL_LOOPBACK_HTTP) &&
+	    !util_url_ok("https://user@idp/", 0) &&
+	    !util_url_ok("https://idp/#frag", 0), "outside URL checks");
 	return tap_done();
 }

@@ -34,6 +34,8 @@ package SP::Stack;
 #       fleet => {SPIDERPIG_DEMO_ERROR_PCT => 4, ...} also sets those.
 #       $s->port('fleet_test1' ... 'fleet_prod4', 'fleet_mtail',
 #       'fleet_prometheus')
+#   sections => {gerrit => {url => ...}, 'stage merge' => {kind => ...}}
+#       set keys of any ini section (added when the template lacks it)
 # SP_KEEP=1 keeps the folder; SP_TMPDIR picks where folders go (/tmp).
 use strict;
 use warnings;
@@ -80,7 +82,7 @@ $SIG{INT} = $SIG{TERM} = sub { exit 130 } unless $SIG{INT};
 
 sub new {
     my ($class, %opt) = @_;
-    my %known = map { $_ => 1 } qw(workers nginx stages worker settings env nginx_conf oidc fleet);
+    my %known = map { $_ => 1 } qw(workers nginx stages worker settings env nginx_conf oidc sections fleet);
     for (keys %opt) { croak "SP::Stack: unknown option '$_'" unless $known{$_} }
     my @fleet_names = qw(test1 canary1 canary2 prod1 prod2 prod3 prod4 mtail prometheus);
     my $self = bless {
@@ -110,6 +112,7 @@ sub new {
         SPIDERPIG_DEMO_TEST_PORT => $ports[2], SPIDERPIG_DEMO_CANARY_PORT => $ports[3],
         SPIDERPIG_DEMO_PRODUCTION_PORT => $ports[4], SPIDERPIG_PG_PORT => 5439,
         SPIDERPIG_INITDB_CACHE => $CACHE, SPIDERPIG_PG_FAST => 1,
+        SPIDERPIG_DEMO_GIT => 0,    # env => {SPIDERPIG_DEMO_GIT => 1}: demo/make-repo
         $oidc ? (SPIDERPIG_HOST => '127.0.0.1', SPIDERPIG_IDP_PORT => $ports[5],
             SPIDERPIG_IDP_LIFETIME => 900) : (),
         %{ $opt{env} // {} },
@@ -137,6 +140,10 @@ sub new {
             $self->{oidc_issuer} = $oidc->{issuer};
         }
         $self->start_postgres;
+        # The bundled provider's root account (sub "root") is the bootstrap
+        # admin, bound the way an operator binds theirs (sql/008).
+        $self->sql(q{select spiderpig.bind_identity('root', 'root', $1, 'root')},
+            $self->{oidc_issuer}) if $oidc && !ref $oidc;
         $self->_apply_settings($opt{settings}) if $opt{settings};
         if ($opt{nginx} // 1) {
             $self->stack('start', 'fcgi', 'nginx');
@@ -275,6 +282,15 @@ sub _override_ini {
         my $v = $worker->{$k};
         my @v = map { (my $x = $_) =~ s/\@DIR\@/$self->{dir}/g; $x } ref $v eq 'ARRAY' ? @$v : ($v);
         push @{ $set{worker} }, [ $k, \@v ];
+    }
+    # sections => {NAME => {key => value or [values]}}: any other keys, e.g.
+    # {gerrit => {url => ...}, 'stage merge' => {kind => 'gerrit-merge'}}.
+    my $sections = $self->{opt}{sections} // {};
+    for my $sec (sort keys %$sections) {
+        for my $k (sort keys %{ $sections->{$sec} }) {
+            my $v = $sections->{$sec}{$k};
+            push @{ $set{$sec} }, [ $k, ref $v eq 'ARRAY' ? $v : [$v] ];
+        }
     }
     my $oidc = $self->{opt}{oidc};
     if (ref $oidc) {

@@ -1,14 +1,17 @@
-/* oidc.h: OpenID Connect relying party core (discovery, JWKS, ID tokens). */
-#ifndef SPIDERPIG_OIDC_H
-#define SPIDERPIG_OIDC_H
+/* oidc_jwt.h: the pure OpenID Connect checks: discovery documents, JWK
+ * sets, ID tokens, token responses (no I/O; fuzzed by fuzz/oidc_jwt.c). */
+#ifndef SPIDERPIG_OIDC_JWT_H
+#define SPIDERPIG_OIDC_JWT_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
 
+#include "util.h"
+
 /*
- * Everything here but oidc_http_* is pure: no I/O besides the OS random
- * generator. Objects returned by *_parse and the members filled in by
+ * Everything here is pure: no I/O, no clock (callers pass now), no
+ * randomness. Objects returned by *_parse and the members filled in by
  * oidc_id_token_verify are owned by the caller and released with the
  * matching *_free function, which accepts NULL. A parsed JWKS is never
  * modified after oidc_jwks_parse returns, so threads may share it read-only.
@@ -24,6 +27,11 @@
 #define OIDC_MAX_SKEW		120	/* seconds */
 #define OIDC_JWKS_REFETCH_MIN	60	/* seconds between two JWKS fetches */
 
+/* How long fetched keys are kept (oidc_jwks_ttl), in seconds. */
+#define OIDC_JWKS_TTL_MIN	60	/* floor: no-store, max-age=0 */
+#define OIDC_JWKS_TTL_DEFAULT	3600	/* no Cache-Control max-age */
+#define OIDC_JWKS_TTL_MAX	86400	/* ceiling */
+
 /* An owned list of owned NUL-terminated strings. */
 struct oidc_strlist {
 	char	**v;
@@ -33,32 +41,10 @@ struct oidc_strlist {
 void	 oidc_strlist_free(struct oidc_strlist *);	/* members only */
 bool	 oidc_strlist_contains(const struct oidc_strlist *, const char *);
 
-/* ---- Randomness: PKCE (RFC 7636), state and nonce ---- */
-
-#define OIDC_TOKEN_LEN	44	/* 32 random bytes, base64url, NUL */
-
-struct oidc_pkce {
-	char	verifier[OIDC_TOKEN_LEN];	/* 43 chars */
-	char	challenge[OIDC_TOKEN_LEN];	/* BASE64URL(SHA256(verifier)) */
-};
-
-/* A fresh verifier from 32 random bytes and its S256 challenge. 0 or -1. */
-int	 oidc_pkce_new(struct oidc_pkce *);
-
-/* The S256 challenge of verifier into out (OIDC_TOKEN_LEN bytes).
- * Returns -1 when the verifier is not 43..128 RFC 7636 characters. */
-int	 oidc_pkce_challenge(const char *verifier, char out[OIDC_TOKEN_LEN]);
-
-/* A state or nonce: 32 random bytes, base64url (43 chars). 0 or -1. */
-int	 oidc_random_state(char out[OIDC_TOKEN_LEN]);
-
-/* Constant-time comparison of two NUL-terminated secrets (state values). */
-bool	 oidc_secret_equal(const char *, const char *);
-
 /* ---- Discovery (OpenID Connect Discovery 1.0) ---- */
 
 /* Flag: accept http:// endpoints on 127.0.0.1 or localhost (tests only). */
-#define OIDC_ALLOW_LOOPBACK_HTTP	0x01
+#define OIDC_ALLOW_LOOPBACK_HTTP	UTIL_URL_LOOPBACK_HTTP
 
 struct oidc_discovery {
 	char	*issuer;
@@ -112,6 +98,15 @@ size_t	 oidc_jwks_count(const struct oidc_jwks *);
  * minute, however many forged tokens arrive.
  */
 bool	 oidc_jwks_may_refetch(time_t last_fetch, time_t now);
+
+/*
+ * Seconds to keep a JWKS fetched with the Cache-Control header value cc
+ * (NULL when absent): its max-age within [OIDC_JWKS_TTL_MIN,
+ * OIDC_JWKS_TTL_MAX]; OIDC_JWKS_TTL_MIN for no-store or no-cache (kept that
+ * long anyway, so a burst of logins is not a burst of fetches);
+ * OIDC_JWKS_TTL_DEFAULT without a usable max-age.
+ */
+long	 oidc_jwks_ttl(const char *cc);
 
 /* ---- ID token ---- */
 
@@ -179,15 +174,7 @@ const char *oidc_role_for_groups(const struct oidc_strlist *groups,
 	    const struct oidc_strlist *deployer_groups,
 	    const struct oidc_strlist *admin_groups);
 
-/* ---- Authorization request and token response ---- */
-
-/*
- * The authorization request URL (code flow, PKCE S256) as a new string
- * (free()), every parameter percent-encoded; NULL if an argument is NULL.
- */
-char	*oidc_authorization_url(const struct oidc_discovery *,
-	    const char *client_id, const char *redirect_uri, const char *scope,
-	    const char *state, const char *nonce, const char *code_challenge);
+/* ---- Token response ---- */
 
 /*
  * A token endpoint response of len bytes: token_type Bearer and an
@@ -196,30 +183,5 @@ char	*oidc_authorization_url(const struct oidc_discovery *,
  */
 int	 oidc_token_response_parse(const char *json, size_t len,
 	    char **id_token, char *err, size_t errsz);
-
-/* ---- HTTP (libcurl); the only I/O in this module ---- */
-
-/* Call once at startup, before threads start. 0 or -1. */
-int	 oidc_http_init(void);
-
-/*
- * GET url; no redirects, TLS verified, https only unless flags has
- * OIDC_ALLOW_LOOPBACK_HTTP. A body over max_bytes or a transfer longer than
- * timeout_s seconds fails. Returns the HTTP status with *body (NUL
- * terminated, *len bytes, free()) or -1 with err.
- */
-int	 oidc_http_get(const char *url, int flags, size_t max_bytes,
-	    long timeout_s, char **body, size_t *len, char *err, size_t errsz);
-
-/*
- * POST an application/x-www-form-urlencoded body built from fields, a NULL
- * terminated list of name, value pairs, authenticating with HTTP Basic
- * (client_secret_basic, RFC 6749 2.3.1: both parts form-encoded) when
- * basic_user is not NULL. Same limits and result as oidc_http_get.
- */
-int	 oidc_http_post_form(const char *url, int flags,
-	    const char *basic_user, const char *basic_pass,
-	    const char *const *fields, size_t max_bytes, long timeout_s,
-	    char **body, size_t *len, char *err, size_t errsz);
 
 #endif
