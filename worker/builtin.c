@@ -3,14 +3,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <curl/curl.h>
-
 #include "builtin.h"
+#include "httpc.h"
 
 int
 builtin_init(void)
 {
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+	return httpc_init();
 }
 
 const char *

@@ -37,7 +37,7 @@ struct builtin_ctx {
 	void		(*record)(void *arg, const struct builtin_sample *);
 };
 
-/* Once at startup, before any thread: libcurl's global state. -1 on
+/* Once at startup, before any thread: libcurl's global state (lib/httpc).
  * failure. */
 int		 builtin_init(void);
 

@@ -7,8 +7,10 @@
  * Keys of [stage NAME] with kind = canary (defaults in brackets):
  *   judge = sequential | threshold          [sequential]
  *   source = prometheus | logstash
- *   url = BASE                              prometheus: http://host:port
+ *   url = BASE                              prometheus: https://host:port
  *                                           logstash: the _search URL
+ *                                           (https; http:// only to a
+ *                                           loopback address, lib/httpc)
  *   prometheus: canary_errors, canary_requests, control_errors,
  *     control_requests = PromQL             instant sums of counters; the
  *                                           judge counts from their values
@@ -27,10 +29,9 @@
 #include <string.h>
 #include <time.h>
 
-#include <curl/curl.h>
-
 #include "builtin.h"
 #include "canary.h"
+#include "httpc.h"
 #include "metrics.h"
 #include "util.h"
 
@@ -146,9 +147,9 @@ canary_key(struct canary_conf *cc, const char *k, char *why, size_t whysz)
 		return 0;
 	}
 	if ((v = builtin_opt(k, "url")) != NULL) {
-		if (strncmp(v, "http://", 7) != 0 &&
-		    strncmp(v, "https://", 8) != 0) {
-			snprintf(why, whysz, "url must be http:// or https://");
+		if (!util_url_ok(v, UTIL_URL_LOOPBACK_HTTP)) {
+			snprintf(why, whysz, "url must be https:// (http:// "
+			    "only to a loopback address)");
 			return -1;
 		}
 		cc->url = v;
@@ -209,89 +210,25 @@ canary_check(char *const *opts, size_t nopts, char *why, size_t whysz)
 	return canary_conf_parse(opts, nopts, &cc, why, whysz);
 }
 
-/* A response body, capped. */
-struct body {
-	char	*data;
-	size_t	 len;
-	int	 over;
-};
-
-static size_t
-body_write(char *p, size_t size, size_t n, void *arg)
-{
-	struct body	*b = arg;
-	size_t		 len = size * n;
-	char		*nd;
-
-	if (b->len + len > METRICS_BODY_MAX) {
-		b->over = 1;
-		return 0;
-	}
-	if ((nd = realloc(b->data, b->len + len + 1)) == NULL)
-		return 0;
-	b->data = nd;
-	memcpy(b->data + b->len, p, len);
-	b->len += len;
-	b->data[b->len] = '\0';
-	return len;
-}
-
-/* GET url (or POST the JSON post) within timeout seconds; 0 with the body
- * of a 200 answer in b, else -1 with why. */
+/* GET url (json NULL) or POST json to it through lib/httpc, within the
+ * stage's query timeout; 0 with the body of a 200 answer in r, else -1
+ * with why (r released). */
 static int
-fetch(const char *url, const char *post, long timeout, struct body *b,
-    char *why, size_t whysz)
+fetch(const struct canary_conf *cc, const char *url, const char *json,
+    struct httpc_response *r, char *why, size_t whysz)
 {
-	CURL		*e;
-	CURLcode	 cc;
-	struct curl_slist *h = NULL;
-	char		 err[CURL_ERROR_SIZE] = "";
-	long		 status = 0;
-	int		 rc = -1;
+	int	status;
 
-	memset(b, 0, sizeof(*b));
-	if ((e = curl_easy_init()) == NULL) {
-		snprintf(why, whysz, "out of memory");
+	status = httpc_json(url, HTTPC_ALLOW_LOOPBACK_HTTP, NULL, NULL, json,
+	    METRICS_BODY_MAX, cc->query_timeout, r, why, whysz);
+	if (status == -1)
+		return -1;
+	if (status != 200) {
+		snprintf(why, whysz, "HTTP status %d", status);
+		httpc_response_free(r);
 		return -1;
 	}
-	curl_easy_setopt(e, CURLOPT_URL, url);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT, timeout);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, err);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, body_write);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, b);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "spiderpig-canary");
-	if (post != NULL) {
-		h = curl_slist_append(NULL, "Content-Type: application/json");
-		curl_easy_setopt(e, CURLOPT_HTTPHEADER, h);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, post);
-	}
-	if ((cc = curl_easy_perform(e)) != CURLE_OK) {
-		if (b->over)
-			snprintf(why, whysz, "answer larger than %d bytes",
-			    METRICS_BODY_MAX);
-		else
-			snprintf(why, whysz, "%s", err[0] ? err :
-			    curl_easy_strerror(cc));
-		goto out;
-	}
-	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-	if (status != 200) {
-		snprintf(why, whysz, "HTTP status %ld", status);
-		goto out;
-	}
-	if (b->data == NULL && (b->data = strdup("")) == NULL)
-		goto out;
-	rc = 0;
-out:
-	curl_slist_free_all(h);
-	curl_easy_cleanup(e);
-	if (rc == -1) {
-		free(b->data);
-		memset(b, 0, sizeof(*b));
-	}
-	return rc;
+	return 0;
 }
 
 /* One Prometheus instant query at time t; 0 with *v, else -1 with why. */
@@ -299,30 +236,33 @@ static int
 prom_query(const struct canary_conf *cc, const char *q, double t, double *v,
     char *why, size_t whysz)
 {
-	struct body	 b;
-	char		*url = NULL, *esc;
-	char		 pwhy[256];
-	int		 rc = -1;
+	struct httpc_response r;
+	char		*base = NULL, *url = NULL, ts[32], pwhy[256];
+	const char	*fields[] = { "query", q, "time", ts, NULL };
+	size_t		 blen = strlen(cc->url);
 	enum metrics_result mr;
+	int		 rc = -1;
 
-	if ((esc = curl_easy_escape(NULL, q, 0)) == NULL)
-		return -1;
-	if (asprintf(&url, "%s%s/api/v1/query?query=%s&time=%.3f", cc->url,
-	    cc->url[strlen(cc->url) - 1] == '/' ? "." : "", esc, t) == -1)
-		url = NULL;
-	curl_free(esc);
-	if (url == NULL)
-		return -1;
-	if (fetch(url, NULL, cc->query_timeout, &b, why, whysz) == -1)
+	snprintf(ts, sizeof(ts), "%.3f", t);
+	while (blen > 0 && cc->url[blen - 1] == '/')
+		blen--;
+	if (asprintf(&base, "%.*s/api/v1/query", (int)blen, cc->url) == -1) {
+		base = NULL;
 		goto out;
-	mr = metrics_prom_parse(b.data, b.len, v, pwhy, sizeof(pwhy));
-	free(b.data);
+	}
+	if ((url = httpc_form_encode(base, '?', fields)) == NULL)
+		goto out;
+	if (fetch(cc, url, NULL, &r, why, whysz) == -1)
+		goto out;
+	mr = metrics_prom_parse(r.body, r.len, v, pwhy, sizeof(pwhy));
+	httpc_response_free(&r);
 	if (mr != METRICS_OK) {
 		snprintf(why, whysz, "%s (query %.200s)", pwhy, q);
 		goto out;
 	}
 	rc = 0;
 out:
+	free(base);
 	free(url);
 	return rc;
 }
@@ -345,7 +285,7 @@ static int
 logstash_query(const struct canary_conf *cc, const char *q, double since,
     double until, double *v, char *why, size_t whysz)
 {
-	struct body	 b;
+	struct httpc_response r;
 	char		*req, s[40], u[40], pwhy[256];
 	enum metrics_result mr;
 	int		 rc;
@@ -354,12 +294,12 @@ logstash_query(const struct canary_conf *cc, const char *q, double since,
 	rfc3339(until, u, sizeof(u));
 	if ((req = metrics_logstash_request(q, s, u)) == NULL)
 		return -1;
-	rc = fetch(cc->url, req, cc->query_timeout, &b, why, whysz);
+	rc = fetch(cc, cc->url, req, &r, why, whysz);
 	free(req);
 	if (rc == -1)
 		return -1;
-	mr = metrics_logstash_parse(b.data, b.len, v, pwhy, sizeof(pwhy));
-	free(b.data);
+	mr = metrics_logstash_parse(r.body, r.len, v, pwhy, sizeof(pwhy));
+	httpc_response_free(&r);
 	if (mr != METRICS_OK) {
 		snprintf(why, whysz, "%s (query %.200s)", pwhy, q);
 		return -1;
