@@ -38,7 +38,7 @@ struct builtin_ctx {
 };
 
 /* Once at startup, before any thread: libcurl's global state (lib/httpc).
- * failure. */
+ * -1 on failure. */
 int		 builtin_init(void);
 
 /*
