@@ -118,9 +118,10 @@ sql/vocab.sql: $(B)/vocab-gen
 doc/vocabulary.md: $(B)/vocab-gen
 	$(B)/vocab-gen doc > $@.tmp && mv $@.tmp $@
 
-# The whole stack on https://localhost:8443 until Ctrl-C.
+# The whole stack on https://localhost:8443 until Ctrl-C, with the demo
+# fleet (SPIDERPIG_FLEET=0 leaves it out).
 run: deps build idp/node_modules/.package-lock.json
-	tools/stack run state
+	SPIDERPIG_FLEET=$${SPIDERPIG_FLEET:-1} tools/stack run state
 
 # The bundled OIDC provider's npm packages (make run, tests), exactly as locked.
 idp/node_modules/.package-lock.json: idp/package-lock.json
