@@ -2,8 +2,8 @@
 # commands the README opens with; both install what a fresh Debian 12 lacks.
 
 CC      ?= cc
-PKGS    := fcgi libpq libcjson openssl inih liboath libqrencode cjose libcurl \
-           yaml-0.1
+# One line: tools/fuzz reads it.
+PKGS    := fcgi libpq libcjson openssl inih liboath libqrencode cjose libcurl yaml-0.1
 CFLAGS  ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral -pthread -Ilib

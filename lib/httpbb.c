@@ -89,6 +89,50 @@ hp_string(struct hp *p, const yaml_node_t *n, const char *key, char **dst)
 	return 0;
 }
 
+/*
+ * A bound on how much a POSIX regex may grow when glibc compiles it: "x+"
+ * becomes "xx*" and "x{n,m}" m copies of x, so nested or stacked
+ * repetitions multiply (a "+" repeated 40 times asks for 2^40 nodes). The
+ * product of every repetition's factor (+ 2, {n,m} max(n, m) + 1, * and ?
+ * 1; brackets and escapes skipped) over-estimates that; past
+ * HTTPBB_REGEX_GROWTH, or past HTTPBB_REGEX_MAX bytes, the expression is
+ * refused.
+ */
+static int
+hp_regex_tame(const char *re)
+{
+	double		 growth = 1;
+	const char	*p;
+	long		 n, m;
+	char		*end;
+
+	if (strlen(re) > HTTPBB_REGEX_MAX)
+		return 0;
+	for (p = re; *p != '\0'; p++) {
+		if (*p == '\\' && p[1] != '\0')
+			p++;
+		else if (*p == '[') {
+			/* "[]...]" and "[^]...]" hold a literal ']'. */
+			p += p[1] == '^' ? 2 : 1;
+			if (*p == ']')
+				p++;
+			while (*p != '\0' && *p != ']')
+				p++;
+			if (*p == '\0')
+				break;
+		} else if (*p == '+')
+			growth *= 2;
+		else if (*p == '{') {
+			n = strtol(p + 1, &end, 10);
+			m = *end == ',' ? strtol(end + 1, &end, 10) : n;
+			growth *= (double)(n > m ? n : m) + 1;
+		}
+		if (growth > HTTPBB_REGEX_GROWTH)
+			return 0;
+	}
+	return 1;
+}
+
 /* Compile and drop a regular expression, to refuse bad ones at parse. */
 static int
 hp_regex(struct hp *p, const yaml_node_t *n, const char *re)
@@ -97,6 +141,10 @@ hp_regex(struct hp *p, const yaml_node_t *n, const char *re)
 	char	 err[128];
 	int	 rc;
 
+	if (!hp_regex_tame(re))
+		return hp_fail(p, n, "regular expression too long or with too "
+		    "many repetitions (at most %d bytes, growth %d)",
+		    HTTPBB_REGEX_MAX, HTTPBB_REGEX_GROWTH);
 	if ((rc = regcomp(&rx, re, REG_EXTENDED | REG_NOSUB)) != 0) {
 		regerror(rc, &rx, err, sizeof(err));
 		return hp_fail(p, n, "invalid regular expression: %s", err);
@@ -447,7 +495,7 @@ search(const char *re, const char *s)
 	regex_t	 rx;
 	int	 rc;
 
-	if (regcomp(&rx, re, REG_EXTENDED | REG_NOSUB) != 0)
+	if (!hp_regex_tame(re) || regcomp(&rx, re, REG_EXTENDED | REG_NOSUB) != 0)
 		return -1;
 	rc = regexec(&rx, s, 0, NULL, 0) == 0;
 	regfree(&rx);

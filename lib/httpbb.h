@@ -9,6 +9,8 @@
 #define HTTPBB_FILE_MAX		(1024 * 1024)	/* bytes of YAML */
 #define HTTPBB_CASES_MAX	4096
 #define HTTPBB_LIST_MAX		64		/* headers per map or list */
+#define HTTPBB_REGEX_MAX	512		/* bytes of one expression */
+#define HTTPBB_REGEX_GROWTH	16384		/* see hp_regex_tame() */
 
 struct httpbb_kv {
 	char	*name;

@@ -94,6 +94,14 @@ main(void)
 	ok(refused("https://x:\n- path: /\n  assert_status: 99\n", "100 to 599"), "a status out of range");
 	ok(refused("https://x:\n- path: /\n  assert_status: 2OO\n", "assert_status"), "a status that is not a number");
 	ok(refused("https://x:\n- path: /\n  assert_body_regex: \"(a\"\n", "line 3: invalid regular expression"), "a regex that does not compile");
+	ok(refused("https://x:\n- path: /\n  assert_body_regex: \"n++++++++++++++++++++++++++++++++++++++++\"\n",
+	    "too many repetitions"), "stacked repetitions that would take gigabytes to compile");
+	ok(refused("https://x:\n- path: /\n  assert_body_regex: \"a{1000}{1000}\"\n",
+	    "too many repetitions"), "bounds that multiply");
+	f = parse("https://x:\n- path: /\n  assert_body_regex: \"^[0-9]{1,3}([.][0-9]{1,3}){3} [a-f0-9]{40}+$ [+{]\"\n",
+	    why, sizeof(why));
+	ok(f != NULL, "an ordinary expression with bounds and brackets is fine: %s", f ? "" : why);
+	httpbb_free(f);
 	ok(refused("https://x:\n- path: /\n  request_headers:\n    X-A: \"a\\r\\nInjected: 1\"\n", "single-line"), "a header value with CR LF");
 	ok(refused("https://x:\n- path: /\n  request_headers:\n    \"X A\": b\n", "token"), "a header name with a space");
 	ok(refused("https://x:\n- path: \"/a\\0b\"\n", "single-line string"), "a NUL in a scalar");
