@@ -461,6 +461,16 @@ canary_run(char *const *opts, size_t nopts, int timeout_s,
 		logw_say(ctx->log, "%s", detail);
 		return RUN_DONE;
 	}
+	if (cc.p.window > timeout_s) {
+		logw_say(ctx->log, "canary: the window of %g s is longer than the "
+		    "stage's timeout: judging for %d s", cc.p.window, timeout_s);
+		cc.p.window = timeout_s;
+		if (canary_judge_init(&j, &cc.p, why, sizeof(why)) == -1) {
+			snprintf(detail, detailsz, "canary check: %s", why);
+			logw_say(ctx->log, "%s", detail);
+			return RUN_DONE;
+		}
+	}
 	memset(&lk, 0, sizeof(lk));
 	lk.start_wall = wall_now();
 	logw_say(ctx->log, "canary: %s judge on %s (%s), a look every %g s "
