@@ -8,7 +8,8 @@ CFLAGS  ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral -pthread -Ilib
 LDLIBS  += -pthread -lm
-# Link only what each binary uses: the worker carries no HTTP or JOSE code.
+# Link only what each binary uses: the worker carries no JOSE code (its
+# HTTP is lib/httpc, for Gerrit).
 LDFLAGS += -Wl,--as-needed
 
 DEBS := build-essential pkg-config libfcgi-dev libpq-dev libcjson-dev \

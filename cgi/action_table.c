@@ -37,10 +37,12 @@ const struct action actions[] = {
 		.name = "enqueue", .label = "Queue", .created = 1,
 		FIELDS({ .name = "patches", .type = FT_STRINGS,
 		    .required = 1, .min = 1, .max = 20, .maxlen = 300,
-		    .check = check_patch, .unique_key = patch_change }),
+		    .check = check_patch, .unique_key = patch_change },
+		    { .name = "note", .type = FT_STRING, .min = 1, .max = 500,
+		    .check = check_text }),
 		.labels = { "Patches (change numbers or URLs, separated by "
-		    "spaces)" },
-		.sql = AS_DEPLOYMENT("spiderpig.enqueue($1, $2::text[])"),
+		    "spaces)", "Note (optional: why, for whom)" },
+		.sql = AS_DEPLOYMENT("spiderpig.enqueue($1, $2::text[], $3)"),
 		.routes = {
 			API("POST", "/api/v1/deployments", ROLE_USER),
 			FORM("/ui/deployments", ROLE_USER, "/"),

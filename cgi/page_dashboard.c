@@ -47,6 +47,11 @@ mine_row(struct html *h, const struct session *s, const cJSON *d)
 	page_state(h, d);
 	html_raw(h, "</td><td>");
 	page_patches(h, d);
+	if (page_str(d, "note")[0] != '\0') {
+		html_raw(h, "<br><span class=\"note\">");
+		html_escape(h, page_str(d, "note"));
+		html_raw(h, "</span>");
+	}
 	html_raw(h, "</td><td>");
 	if (cJSON_IsObject(p))
 		prompt_buttons(h, s, id, p);

@@ -5,6 +5,9 @@
 --    change, read through changes_json();
 --  * a failed stage asks the failure prompt (retry, ignore, roll back,
 --    exit; roll back when nobody answers) instead of rolling back at once.
+-- Redefined here: stage_done, ask, request_rollback, enqueue, patch_change,
+-- deployment_get (each "as before, plus ..."); apply_answer is wrapped, not
+-- replaced (see below).
 -- Never edit once released.
 
 SET LOCAL ROLE spiderpig_owner;
@@ -208,27 +211,28 @@ BEGIN
 END
 $$;
 
--- As in 002, with the failure prompt's answers. "ignore" needs an admin
--- (a timeout never ignores: its default is rollback); "exit" ends the
--- deployment as abandoned, leaving every server as it is.
-CREATE OR REPLACE FUNCTION apply_answer(actor text, d deployments, p prompts,
+-- The failure prompt's answers. Every other kind keeps the rules it had
+-- before this migration (002's, or those of a migration numbered before
+-- this one that replaced them, e.g. scap mode's 010), now under the name
+-- apply_answer_base: this function handles 'failure' and hands the rest on.
+-- "ignore" needs an admin (a timeout never ignores: its default is
+-- rollback); "exit" ends the deployment as abandoned, leaving every server
+-- as it is.
+ALTER FUNCTION apply_answer(text, deployments, prompts, text, boolean)
+    RENAME TO apply_answer_base;
+
+CREATE FUNCTION apply_answer(actor text, d deployments, p prompts,
     ans text, by_timeout boolean) RETURNS deployments
 LANGUAGE plpgsql AS $$
 DECLARE
 	nd	deployments;
-	f	freezes;
 	det	jsonb;
 	nxt	text;
 BEGIN
-	IF p.kind = 'ready' AND ans = 'yes' THEN
-		f := freeze_in_force();
-		IF f.id IS NOT NULL THEN
-			PERFORM raise_error('SP409', NULL, format(
-			    'deployments are frozen by %s: %s', f.frozen_by, f.reason));
-		END IF;
+	IF p.kind <> 'failure' THEN
+		RETURN apply_answer_base(actor, d, p, ans, by_timeout);
 	END IF;
-	IF p.kind = 'failure' AND ans = 'ignore' AND (by_timeout
-	    OR require_user(actor) <> 'admin') THEN
+	IF ans = 'ignore' AND (by_timeout OR require_user(actor) <> 'admin') THEN
 		PERFORM raise_error('SP403', 'answer', format(
 		    'only an admin may ignore a failed stage; %s may retry, '
 		    'roll back or exit', actor));
@@ -239,49 +243,26 @@ BEGIN
 	    'answer', ans, 'timed_out', by_timeout);
 	PERFORM log_event(actor, d.id, 'answer', det);
 
-	CASE p.kind || ':' || ans
-	WHEN 'ready:yes' THEN
-		UPDATE deployments SET state = 'merging', started_at = now()
-		    WHERE id = d.id RETURNING * INTO nd;
-	WHEN 'ready:no' THEN
-		nd := finish(actor, d, CASE WHEN by_timeout THEN 'expired'
-		    ELSE 'cancelled' END, CASE WHEN by_timeout THEN 'expired'
-		    ELSE 'cancelled' END, det);
-	WHEN 'continue:yes' THEN
-		UPDATE deployments SET state = 'syncing_canary'
-		    WHERE id = d.id RETURNING * INTO nd;
-	WHEN 'continue:no' THEN
-		nd := start_rollback(actor, d, CASE WHEN by_timeout
-		    THEN 'continue prompt timed out'
-		    ELSE format('%s declined to continue', actor) END);
-	WHEN 'finish:finish' THEN
-		nd := finish(actor, d, 'done', 'done', det);
-	WHEN 'finish:rollback' THEN
-		nd := start_rollback(actor, d, format('%s asked for a rollback at finish', actor));
-	WHEN 'ack:ack' THEN
-		nd := finish(actor, d, CASE WHEN d.rollback_ok THEN 'rolled_back'
-		    ELSE 'rollback_failed' END, 'acknowledged', det);
-	WHEN 'failure:retry' THEN
+	CASE ans
+	WHEN 'retry' THEN
 		nd := enter_state(d, d.failed_state);
-	WHEN 'failure:ignore' THEN
+	WHEN 'ignore' THEN
 		nxt := state_after(d.failed_state);
 		IF nxt IS NULL THEN
 			PERFORM raise_error('SP500', NULL, format(
 			    'the pipeline has no step after %s', d.failed_state));
 		END IF;
 		nd := enter_state(d, nxt);
-	WHEN 'failure:rollback' THEN
+	WHEN 'rollback' THEN
 		nd := start_rollback(actor, d, format('%s failed: %s%s',
 		    stage_of(d.failed_state), coalesce(d.failure_detail, 'no detail'),
 		    CASE WHEN by_timeout THEN ' (the failure prompt timed out)'
 		    ELSE format(' (%s chose to roll back)', actor) END));
-	WHEN 'failure:exit' THEN
+	WHEN 'exit' THEN
 		nd := finish(actor, d, 'abandoned', 'abandoned', det);
 	END CASE;
-	IF p.kind = 'failure' THEN
-		PERFORM log_event(actor, d.id, 'state', jsonb_build_object(
-		    'state', nd.state));
-	END IF;
+	PERFORM log_event(actor, d.id, 'state', jsonb_build_object(
+	    'state', nd.state));
 	RETURN nd;
 END
 $$;

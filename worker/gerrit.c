@@ -61,6 +61,7 @@ gerrit_http(const struct cfg *cfg, const char *path, const char *post,
 	char			 why[256], *url = NULL;
 	char			 pw[GERRIT_PASSWORD_MAX];
 	int			 auth = cfg->gerrit_user != NULL, status = -1;
+	long			 timeout;
 
 	*body = NULL;
 	*len = 0;
@@ -75,10 +76,13 @@ gerrit_http(const struct cfg *cfg, const char *path, const char *post,
 	if (auth && gerrit_password(cfg->gerrit_password_file, pw, sizeof(pw),
 	    err, errsz) == -1)
 		goto out;
+	/* Half the lease at most: a hung Gerrit must not cost the lease. */
+	timeout = cfg->lease / 2 < GERRIT_TIMEOUT_S ? cfg->lease / 2 :
+	    GERRIT_TIMEOUT_S;
 	if ((status = httpc_json(url, cfg->gerrit_allow_http_loopback ?
 	    HTTPC_ALLOW_LOOPBACK_HTTP : 0, auth ? cfg->gerrit_user : NULL,
-	    auth ? pw : NULL, post, GERRIT_BODY_MAX, GERRIT_TIMEOUT_S, &r, why,
-	    sizeof(why))) == -1) {
+	    auth ? pw : NULL, post, GERRIT_BODY_MAX, timeout > 0 ? timeout : 1,
+	    &r, why, sizeof(why))) == -1) {
 		snprintf(err, errsz, "%s %s: %s", post ? "POST" : "GET", path,
 		    why);
 		goto out;

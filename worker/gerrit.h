@@ -8,7 +8,7 @@
 #include "cfg.h"
 #include "gerrit_json.h"
 
-/* Seconds one request may take (well under any lease). */
+/* Seconds one request may take at most (and at most half the lease). */
 #define GERRIT_TIMEOUT_S	10
 
 /* Call once at startup, before anything else uses libcurl (httpc_init).

@@ -88,6 +88,7 @@ gitsrc_capture(char *const *argv, char *out, size_t outsz)
 		if (dup2(devnull, 0) == -1 || dup2(fds[1], 1) == -1 ||
 		    dup2(devnull, 2) == -1)
 			_exit(126);
+		close_range(3, ~0U, 0);
 		execve(argv[0], argv, env);
 		_exit(127);
 	}

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "builtin.h"
@@ -197,6 +198,7 @@ static int
 worker_start(struct worker *w, const char *path)
 {
 	char	 err[512];
+	struct stat	 st;
 	int	 i;
 
 	memset(w, 0, sizeof(*w));
@@ -247,6 +249,13 @@ worker_start(struct worker *w, const char *path)
 		log_warn("startup: libcurl did not initialise");
 		return 1;
 	}
+	/* The stage commands run as another user: they must not read it. */
+	if (w->cfg->gerrit_password_file != NULL &&
+	    stat(w->cfg->gerrit_password_file, &st) == 0 &&
+	    (st.st_mode & 0077) != 0)
+		log_warn("[gerrit] password_file %s is readable by group or "
+		    "others: make it 0600, owned by the worker's user",
+		    w->cfg->gerrit_password_file);
 	if (worker_id_init(w) == -1 || signals_init(&w->sig) == -1) {
 		log_warn("startup: %s", strerror(errno));
 		return 1;

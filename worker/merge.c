@@ -183,9 +183,9 @@ merge_check(struct job *j, const struct merge_patch *p, char *detail,
 }
 
 /*
- * Wait up to ms for a signal, renewing the lease first. Returns RUN_DONE
- * to go on, RUN_LOST when the row is no longer ours, RUN_KILLED on a
- * second SIGTERM.
+ * Wait up to ms for a signal, renewing the lease first (ms 0: only renew).
+ * Returns RUN_DONE to go on, RUN_LOST when the row is no longer ours,
+ * RUN_KILLED on a second SIGTERM.
  */
 static enum run_status
 merge_wait(struct worker *w, struct job *j, int ms)
@@ -210,16 +210,19 @@ merge_wait(struct worker *w, struct job *j, int ms)
 	}
 }
 
-/* First pass: fetch, record, check and approve every change. -1 with
- * detail when the stage fails. */
+/* First pass: fetch, record, check and approve every change, renewing the
+ * lease between changes. -1 with detail when the stage fails, or with *rs
+ * set when the lease was lost or the worker is exiting. */
 static int
 merge_approve_all(struct worker *w, struct job *j, struct merge_patch *p,
-    size_t n, char *detail, size_t detailsz)
+    size_t n, enum run_status *rs, char *detail, size_t detailsz)
 {
 	char	 err[512];
 	size_t	 i;
 
 	for (i = 0; i < n; i++) {
+		if ((*rs = merge_wait(w, j, 0)) != RUN_DONE)
+			return -1;
 		if (merge_fetch(w, j, &p[i], detail, detailsz) == -1)
 			return -1;
 		if (merge_record(w, j->idstr, &p[i], -1) == -1)
@@ -305,12 +308,14 @@ merge_gerrit(struct worker *w, struct job *j, int timeout_s, int *ok,
 	}
 	logw_say(&j->log, "merging %zu change%s through %s", n, n == 1 ? "" :
 	    "s", w->cfg->gerrit_url);
-	if (merge_approve_all(w, j, p, n, detail, detailsz) == -1)
+	if (merge_approve_all(w, j, p, n, &rs, detail, detailsz) == -1)
 		goto out;
 	for (;;) {
 		for (i = 0, left = 0; i < n; i++) {
 			if (p[i].merged)
 				continue;
+			if ((rs = merge_wait(w, j, 0)) != RUN_DONE)
+				goto out;
 			if ((r = merge_poll_one(w, j, &p[i], detail,
 			    detailsz)) == -1)
 				goto out;

@@ -30,7 +30,14 @@ sub new {
     open(my $fh, '>', "$dir/password") or die "$dir/password: $!";
     print $fh "s3cret-http-password\n";
     close $fh;
-    chmod 0644, "$dir/password";
+    # As an operator would: the worker's user alone may read it.
+    my @worker = getpwnam('spiderpig-worker');
+    if ($> == 0 && @worker) {
+        chown $worker[2], $worker[3], "$dir/password";
+        chmod 0600, "$dir/password";
+    } else {
+        chmod 0644, "$dir/password";
+    }
     my $pid = fork // die "fork: $!";
     if (!$pid) {
         open(STDIN, '<', '/dev/null');
