@@ -3,7 +3,7 @@
 
 CC      ?= cc
 # One line: tools/fuzz reads it.
-PKGS    := fcgi libpq libcjson openssl inih liboath libqrencode cjose libcurl yaml-0.1
+PKGS    := fcgi libpq libcjson openssl inih liboath libqrencode cjose libcurl libwebsockets yaml-0.1
 CFLAGS  ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral -pthread -Ilib
@@ -17,21 +17,24 @@ DEBS := build-essential pkg-config libfcgi-dev libpq-dev libcjson-dev \
         postgresql nginx openssl curl wrk \
         libdbd-pg-perl libio-socket-ssl-perl libjson-perl clang \
         libclang-rt-14-dev liboath-dev libqrencode-dev acl chromium \
-        libyaml-dev mtail prometheus
+        libwebsockets-dev libyaml-dev mtail prometheus
 
 B := build
 LIB_SRC    := $(wildcard lib/*.c)
 CGI_SRC    := $(wildcard cgi/*.c)
 WORKER_SRC := $(wildcard worker/*.c)
+STREAM_SRC := $(wildcard stream/*.c)
 UNIT_SRC   := $(wildcard t/unit/*.c)
 LIB_OBJ    := $(LIB_SRC:%.c=$(B)/%.o)
 CGI_OBJ    := $(CGI_SRC:%.c=$(B)/%.o)
 WORKER_OBJ := $(WORKER_SRC:%.c=$(B)/%.o)
+STREAM_OBJ := $(STREAM_SRC:%.c=$(B)/%.o)
 UNIT_BIN   := $(UNIT_SRC:t/unit/%.c=$(B)/t/%)
 # Everything but main() of each daemon, as a library the unit tests (and
 # the fuzz harnesses, tools/fuzz) link against instead of copying code.
 CGI_LIB_OBJ    := $(filter-out $(B)/cgi/main.o,$(CGI_OBJ))
 WORKER_LIB_OBJ := $(filter-out $(B)/worker/main.o,$(WORKER_OBJ))
+STREAM_LIB_OBJ := $(filter-out $(B)/stream/main.o,$(STREAM_OBJ))
 # The migrations this build knows, newest last: readyz reports any that
 # the database lacks (cgi/health.c).
 MIGRATIONS := $(sort $(wildcard sql/[0-9][0-9][0-9]_*.sql))
@@ -52,13 +55,13 @@ deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-build: $(B)/spiderpig-fcgi $(B)/spiderpig-worker $(UNIT_BIN) $(VOCAB_OUT) \
-       $(B)/canary-trial $(B)/demo-traffic
+build: $(B)/spiderpig-fcgi $(B)/spiderpig-worker $(B)/spiderpig-stream \
+       $(UNIT_BIN) $(VOCAB_OUT) $(B)/canary-trial $(B)/demo-traffic
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
-$(B)/%.o: %.c $(wildcard lib/*.h lib/*.def cgi/*.h worker/*.h) $(B)/migrations.h
+$(B)/%.o: %.c $(wildcard lib/*.h lib/*.def cgi/*.h worker/*.h stream/*.h) $(B)/migrations.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -I$(B) $(PKG_CFLAGS) -c -o $@ $<
 
@@ -81,18 +84,24 @@ $(B)/libspiderpig-cgi.a: $(CGI_LIB_OBJ)
 $(B)/libspiderpig-worker.a: $(WORKER_LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
+$(B)/libspiderpig-stream.a: $(STREAM_LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
 $(B)/spiderpig-fcgi: $(B)/cgi/main.o $(B)/libspiderpig-cgi.a $(B)/libspiderpig.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 
 $(B)/spiderpig-worker: $(B)/worker/main.o $(B)/libspiderpig-worker.a $(B)/libspiderpig.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 
+$(B)/spiderpig-stream: $(B)/stream/main.o $(B)/libspiderpig-stream.a $(B)/libspiderpig.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+
 # Unit tests link against the daemons' libraries; they include no .c file.
-$(B)/t/%: t/unit/%.c $(B)/libspiderpig-cgi.a $(B)/libspiderpig-worker.a $(B)/libspiderpig.a $(wildcard t/unit/*.h)
+$(B)/t/%: t/unit/%.c $(B)/libspiderpig-cgi.a $(B)/libspiderpig-worker.a $(B)/libspiderpig-stream.a $(B)/libspiderpig.a $(wildcard t/unit/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -I$(B) -Icgi -Iworker $(PKG_CFLAGS) -o $@ $< \
+	$(CC) $(CFLAGS) -I$(B) -Icgi -Iworker -Istream $(PKG_CFLAGS) -o $@ $< \
 	    $(B)/libspiderpig-cgi.a $(B)/libspiderpig-worker.a \
-	    $(B)/libspiderpig.a $(PKG_LIBS) $(LDLIBS)
+	    $(B)/libspiderpig-stream.a $(B)/libspiderpig.a $(PKG_LIBS) $(LDLIBS)
 
 # The canary judge's trial (simulation) and the demo fleet's traffic
 # generator (make run, the fleet tests, tools/canary-trial).
@@ -133,8 +142,13 @@ idp/node_modules/.package-lock.json: idp/package-lock.json
 t/browser/node_modules/.package-lock.json: t/browser/package-lock.json
 	PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix t/browser --no-audit --no-fund
 
+# The stream tests' WebSocket client (npm ws) for t/7NN-stream-*.t.
+t/stream/node_modules/.package-lock.json: t/stream/package-lock.json
+	npm ci --prefix t/stream --no-audit --no-fund
+
 NPM_STAMPS := idp/node_modules/.package-lock.json \
-              t/browser/node_modules/.package-lock.json
+              t/browser/node_modules/.package-lock.json \
+              t/stream/node_modules/.package-lock.json
 
 test: deps build $(NPM_STAMPS)
 	prove -j2 --timer t/
@@ -153,8 +167,9 @@ asan: deps $(NPM_STAMPS)
 	@if ls $(ASAN_LOGS)/* >/dev/null 2>&1; then cat $(ASAN_LOGS)/*; \
 	    echo "make asan: sanitizer reports above"; exit 1; fi
 
-bench: deps build
+bench: deps build $(NPM_STAMPS)
 	tools/bench
+	tools/bench-stream
 
 fuzz: deps
 	tools/fuzz

@@ -256,6 +256,24 @@ cfg_origin(const char *url)
 	return o;
 }
 
+/* The [stream] keys; 1 to go on, 0 for an error, -1 for an unknown key. */
+static int
+cfg_stream(struct cfg *c, const char *name, const char *value)
+{
+	if (strcmp(name, "socket") == 0)
+		return cfg_str(&c->stream_socket, value) == 0;
+	if (strcmp(name, "origin") == 0) {
+		free(c->stream_origin);
+		return (c->stream_origin = cfg_origin(value)) != NULL;
+	}
+	if (strcmp(name, "buffer_cap") == 0)
+		return cfg_int(value, 4096, 64 << 20,
+		    &c->stream_buffer_cap) == 0;
+	if (strcmp(name, "ping_interval") == 0)
+		return cfg_int(value, 1, 3600, &c->stream_ping_interval) == 0;
+	return -1;
+}
+
 /* After parsing: [oidc] complete and consistent, with a [totp] key. */
 static int
 cfg_check_oidc(struct cfg *c, char *err, size_t errsz)
@@ -433,6 +451,8 @@ cfg_handler(void *user, const char *section, const char *name,
 			return cfg_str(&c->db_web, value) == 0;
 		if (strcmp(name, "worker") == 0)
 			return cfg_str(&c->db_worker, value) == 0;
+		if (strcmp(name, "stream") == 0)
+			return cfg_str(&c->db_stream, value) == 0;
 	} else if (strcmp(section, "fcgi") == 0) {
 		if (strcmp(name, "socket") == 0)
 			return cfg_str(&c->fcgi_socket, value) == 0;
@@ -481,6 +501,9 @@ cfg_handler(void *user, const char *section, const char *name,
 				return 0;
 			return (c->env[c->nenv++] = strdup(value)) != NULL;
 		}
+	} else if (strcmp(section, "stream") == 0) {
+		if ((st = cfg_stream(c, name, value)) != -1)
+			return st;
 	} else if (strcmp(section, "oidc") == 0) {
 		if ((st = cfg_oidc(c, name, value)) != -1)
 			return st;
@@ -544,6 +567,8 @@ cfg_load(const char *path, char *err, size_t errsz)
 	c->log_batch_lines = 5000;
 	c->log_flush_ms = 100;
 	c->gerrit_poll_interval = 5;
+	c->stream_buffer_cap = 256 * 1024;
+	c->stream_ping_interval = 30;
 	for (i = 0; i < STAGE__COUNT; i++)
 		c->stages[i].timeout = 600;
 
@@ -602,6 +627,9 @@ cfg_free(struct cfg *c)
 		return;
 	free(c->db_web);
 	free(c->db_worker);
+	free(c->db_stream);
+	free(c->stream_socket);
+	free(c->stream_origin);
 	free(c->fcgi_socket);
 	free(c->fcgi_auth_socket);
 	free(c->stage_user);

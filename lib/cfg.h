@@ -41,6 +41,7 @@ struct cfg_command {
 struct cfg {
 	char    *db_web;		/* conninfo for the FastCGI app */
 	char    *db_worker;		/* conninfo for the worker */
+	char    *db_stream;		/* conninfo for the stream daemon */
 
 	char    *fcgi_socket;
 	int      fcgi_threads;
@@ -64,6 +65,12 @@ struct cfg {
 	char    *stage_user;		/* run stage commands as; NULL: ours */
 
 	struct cfg_command stages[STAGE__COUNT];
+
+	/* [stream]: the WebSocket daemon (stream/). */
+	char    *stream_socket;		/* unix socket nginx proxies to */
+	char    *stream_origin;		/* the one Origin allowed, normalised */
+	int      stream_buffer_cap;	/* bytes waiting per client, then close */
+	int      stream_ping_interval;	/* seconds idle before a PING */
 
 	/* [oidc]: browser login; oidc_issuer NULL = login not configured. */
 	char    *oidc_issuer;

@@ -77,6 +77,23 @@ main(void)
 	}
 	cfg_free(c);
 
+	c = load("[database]\nstream = dbname=x user=spiderpig_stream\n"
+	    "[stream]\nsocket = /run/s.sock\norigin = HTTPS://Deploy.Example.org:443/\n"
+	    "buffer_cap = 65536\nping_interval = 10\n", err, sizeof(err));
+	ok(c != NULL && c->db_stream != NULL &&
+	    strcmp(c->stream_socket, "/run/s.sock") == 0, "[stream] loads");
+	ok(c != NULL && strcmp(c->stream_origin, "https://deploy.example.org") == 0,
+	    "the stream origin is kept as browsers send it (lower case, no :443, no path)");
+	ok(c != NULL && c->stream_buffer_cap == 65536 && c->stream_ping_interval == 10,
+	    "buffer_cap and ping_interval");
+	cfg_free(c);
+	c = load("[database]\nweb = dbname=x\n", err, sizeof(err));
+	ok(c != NULL && c->stream_buffer_cap == 262144 && c->stream_ping_interval == 30,
+	    "[stream] defaults: 256 KiB, 30 s");
+	cfg_free(c);
+	refused("[stream]\norigin = deploy.example.org\n", ":2:", "an origin that is not a URL");
+	refused("[stream]\nbuffer_cap = 100\n", ":2:", "a buffer_cap below 4096");
+	refused("[stream]\nping_interval = 0\n", ":2:", "ping_interval 0");
 	c = load("[database]\nworker = dbname=x\n[worker]\nstage_user = spiderpig-stage\n"
 	    "[stage merge]\ncommand = [\"/bin/true\"]\n", err, sizeof(err));
 	ok(c != NULL && c->stage_user != NULL &&

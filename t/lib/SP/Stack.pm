@@ -11,6 +11,8 @@ package SP::Stack;
 #       server (nginx.d/test.conf; @DIR@ becomes the stack's folder)
 #   worker => {env => [...], mask => [...]} add to the template's env/mask
 #       (@DIR@ in a worker value becomes the stack's folder)
+#   stream => 1: start the WebSocket daemon (tools/stack start DIR stream);
+#       t/lib/SP/Stream.pm drives clients against it
 #   oidc => 1: browser login through the bundled provider (idp/provider.js,
 #       started by tools/stack on a free port); oidc => {issuer => URL,
 #       client_secret => S} another provider (t/badidp). Either way the
@@ -82,7 +84,7 @@ $SIG{INT} = $SIG{TERM} = sub { exit 130 } unless $SIG{INT};
 
 sub new {
     my ($class, %opt) = @_;
-    my %known = map { $_ => 1 } qw(workers nginx stages worker settings env nginx_conf oidc sections fleet);
+    my %known = map { $_ => 1 } qw(workers nginx stages worker settings env nginx_conf oidc sections fleet stream);
     for (keys %opt) { croak "SP::Stack: unknown option '$_'" unless $known{$_} }
     my @fleet_names = qw(test1 canary1 canary2 prod1 prod2 prod3 prod4 mtail prometheus);
     my $self = bless {
@@ -145,6 +147,8 @@ sub new {
         $self->sql(q{select spiderpig.bind_identity('root', 'root', $1, 'root')},
             $self->{oidc_issuer}) if $oidc && !ref $oidc;
         $self->_apply_settings($opt{settings}) if $opt{settings};
+        # stream => 1: the WebSocket daemon too (before nginx proxies to it).
+        $self->stack('start', 'stream') if $opt{stream};
         if ($opt{nginx} // 1) {
             $self->stack('start', 'fcgi', 'nginx');
             $self->stack('start', 'fleet') if $opt{fleet};
