@@ -191,11 +191,13 @@ test_form_list(void)
 {
 	const struct action	*a = action_find("enqueue");
 	static char		 buf[HTTP_FORM_MAX + HTTP_FORM_PARAMS + 1];
-	struct value		 v[1];
+	struct value		 v[ACTION_FIELDS];
 	struct verr		 ve;
 	char			*arr;
 
-	ok(a != NULL && a->nfields == 1, "the enqueue action has one field");
+	ok(a != NULL && a->nfields >= 1 && a->nfields <= ACTION_FIELDS &&
+	    strcmp(a->fields[0].name, "patches") == 0,
+	    "the enqueue action's first field is patches");
 	ok(validate_form("patches=12+https%3A%2F%2Fhost%2Fr%2F34,56", 41,
 	    a->fields, a->nfields, v, buf, sizeof(buf), &ve) == 0,
 	    "a form list of patches");
