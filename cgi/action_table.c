@@ -53,8 +53,10 @@ const struct action actions[] = {
 		FIELDS(F_DEPLOYMENT,
 		    { .name = "prompt", .type = FT_INTEGER, .required = 1,
 		    .min = 1, .max = ID_MAX },
+		    /* A choice's key (at most 32), or a line of free text
+		     * for scap's input_line (at most 500, sql/010). */
 		    { .name = "answer", .type = FT_STRING, .required = 1,
-		    .min = 1, .max = 32, .check = check_text }),
+		    .min = 1, .max = 500, .check = check_text }),
 		.labels = { "Deployment", "Prompt", "Answer" },
 		.sql = AS_DEPLOYMENT("spiderpig.answer($1, $2::bigint, "
 		    "$3::bigint, $4)"),

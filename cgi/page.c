@@ -183,6 +183,17 @@ page_state(struct html *h, const cJSON *d)
 	html_escape(h, page_str(d, "state_label")[0] != '\0' ?
 	    page_str(d, "state_label") : page_str(d, "state"));
 	html_raw(h, "</span>");
+	/* scap mode: what scap says it is doing, and how far it is. */
+	if (page_str(d, "status_text")[0] != '\0') {
+		html_raw(h, "<br><span class=\"status\">");
+		html_escape(h, page_str(d, "status_text"));
+		html_raw(h, "</span>");
+	}
+	if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(d, "progress"))) {
+		html_raw(h, " <progress max=\"100\" value=\"");
+		html_int(h, page_int(d, "progress"));
+		html_raw(h, "\"></progress>");
+	}
 }
 
 void

@@ -7,29 +7,50 @@
 
 #include "cgi.h"
 
-/* One button per choice of prompt p of deployment id. */
+/* The start of a form answering prompt p of deployment id. */
+static void
+answer_form(struct html *h, const struct session *s, long long id,
+    const cJSON *p)
+{
+	html_raw(h, " <form method=\"post\" class=\"inline\" "
+	    "action=\"/ui/deployments/");
+	html_int(h, id);
+	html_raw(h, "/answer\">");
+	html_csrf(h, s);
+	html_raw(h, "<input type=\"hidden\" name=\"prompt\" value=\"");
+	html_int(h, page_int(p, "id"));
+	html_raw(h, "\">");
+}
+
+/* One button per choice of prompt p of deployment id, saying the choice's
+ * label when it has one (scap's), or a text field for a free-text prompt
+ * (scap's input_line). */
 static void
 prompt_buttons(struct html *h, const struct session *s, long long id,
     const cJSON *p)
 {
-	const cJSON	*c;
+	const cJSON	*c, *labels = cJSON_GetObjectItemCaseSensitive(p, "labels");
+	const cJSON	*l;
+	int		 i = 0;
 
 	html_escape(h, page_str(p, "question"));
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(p, "free_text"))) {
+		answer_form(h, s, id, p);
+		html_raw(h, "<input name=\"answer\" maxlength=\"500\" "
+		    "required><button>Answer</button></form>");
+		return;
+	}
 	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(p, "choices")) {
+		l = cJSON_GetArrayItem(labels, i++);
 		if (!cJSON_IsString(c))
 			continue;
-		html_raw(h, " <form method=\"post\" class=\"inline\" "
-		    "action=\"/ui/deployments/");
-		html_int(h, id);
-		html_raw(h, "/answer\">");
-		html_csrf(h, s);
-		html_raw(h, "<input type=\"hidden\" name=\"prompt\" value=\"");
-		html_int(h, page_int(p, "id"));
-		html_raw(h, "\"><input type=\"hidden\" name=\"answer\" "
+		answer_form(h, s, id, p);
+		html_raw(h, "<input type=\"hidden\" name=\"answer\" "
 		    "value=\"");
 		html_escape(h, c->valuestring);
 		html_raw(h, "\"><button>");
-		html_escape(h, c->valuestring);
+		html_escape(h, cJSON_IsString(l) ? l->valuestring :
+		    c->valuestring);
 		html_raw(h, "</button></form>");
 	}
 }

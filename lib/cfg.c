@@ -482,6 +482,15 @@ cfg_handler(void *user, const char *section, const char *name,
 				return 0;
 			return (c->masks[c->nmasks++] = strdup(value)) != NULL;
 		}
+		if (strcmp(name, "mode") == 0) {
+			if (strcmp(value, "builtin") == 0)
+				c->mode = CFG_MODE_BUILTIN;
+			else if (strcmp(value, "scap") == 0)
+				c->mode = CFG_MODE_SCAP;
+			else
+				return 0;
+			return 1;
+		}
 		if (strcmp(name, "stage_user") == 0) {
 			/* A user name as useradd takes it; empty: unset. */
 			if (value[0] == '\0') {
@@ -519,6 +528,15 @@ cfg_handler(void *user, const char *section, const char *name,
 		}
 		if (strcmp(name, "issuer") == 0)
 			return cfg_str(&c->totp_issuer, value) == 0;
+	} else if (strcmp(section, "scap") == 0) {
+		if (strcmp(name, "command") == 0) {
+			cfg_argv_free(c->scap_argv);
+			return (c->scap_argv = cfg_argv_parse(value)) != NULL;
+		}
+		if (strcmp(name, "timeout") == 0)
+			return cfg_int(value, 1, 7 * 86400, &c->scap_timeout) == 0;
+		if (strcmp(name, "grace") == 0)
+			return cfg_int(value, 1, 3600, &c->scap_grace) == 0;
 	} else if (strcmp(section, "gerrit") == 0) {
 		if ((st = cfg_gerrit(c, name, value)) != -1)
 			return st;
@@ -571,6 +589,8 @@ cfg_load(const char *path, char *err, size_t errsz)
 	c->stream_ping_interval = 30;
 	for (i = 0; i < STAGE__COUNT; i++)
 		c->stages[i].timeout = 600;
+	c->scap_timeout = 6 * 3600;
+	c->scap_grace = 5;
 
 	memset(&p, 0, sizeof(p));
 	p.cfg = c;
@@ -594,6 +614,17 @@ cfg_load(const char *path, char *err, size_t errsz)
 	if (c->heartbeat_interval * 2 > c->lease) {
 		snprintf(err, errsz, "%s: [worker] lease must be at least twice "
 		    "heartbeat_interval", path);
+		goto fail;
+	}
+	if (c->mode == CFG_MODE_SCAP && c->scap_argv == NULL) {
+		snprintf(err, errsz, "%s: [worker] mode = scap needs [scap] "
+		    "command", path);
+		goto fail;
+	}
+	/* The lease is not renewed between SIGINT and SIGKILL. */
+	if (c->mode == CFG_MODE_SCAP && c->scap_grace >= c->lease) {
+		snprintf(err, errsz, "%s: [scap] grace must be shorter than "
+		    "[worker] lease", path);
 		goto fail;
 	}
 	if (c->fcgi_kept_connections > 0 &&
@@ -643,6 +674,7 @@ cfg_free(struct cfg *c)
 		for (k = 0; k < c->stages[i].nopts; k++)
 			free(c->stages[i].opts[k]);
 	}
+	cfg_argv_free(c->scap_argv);
 	free(c->oidc_issuer);
 	free(c->oidc_client_id);
 	free(c->oidc_client_secret);

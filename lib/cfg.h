@@ -13,6 +13,12 @@
 /* enum cfg_stage (STAGE_MERGE ... STAGE__COUNT) comes from lib/vocab.def. */
 #include "vocab.h"
 
+/* [worker] mode: the worker runs the stage table, or one scap command. */
+enum cfg_mode {
+	CFG_MODE_BUILTIN,
+	CFG_MODE_SCAP,
+};
+
 #define CFG_MAX_OPTS    32
 
 /* What runs a stage: a command, or a built-in kind (`kind =` first in the
@@ -65,6 +71,13 @@ struct cfg {
 	char    *stage_user;		/* run stage commands as; NULL: ours */
 
 	struct cfg_command stages[STAGE__COUNT];
+
+	/* [worker] mode and [scap]: one command for the whole deployment
+	 * (the patches appended to scap_argv), speaking SPIDERPIG_IO. */
+	enum cfg_mode mode;
+	char   **scap_argv;
+	int      scap_timeout;		/* seconds, the whole run */
+	int      scap_grace;		/* seconds from SIGINT to SIGKILL */
 
 	/* [stream]: the WebSocket daemon (stream/). */
 	char    *stream_socket;		/* unix socket nginx proxies to */

@@ -52,7 +52,8 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 	    ('prompt', 'continue', 2, NULL, NULL, 'awaiting_continue', NULL, 'Continue to the canaries?'),
 	    ('prompt', 'finish', 3, NULL, NULL, 'awaiting_finish', NULL, 'Finish the deployment?'),
 	    ('prompt', 'ack', 4, NULL, NULL, 'awaiting_ack', NULL, 'Acknowledge the rollback'),
-	    ('prompt', 'failure', 5, NULL, NULL, 'awaiting_failure', NULL, 'A stage failed: retry, ignore, roll back or exit?')
+	    ('prompt', 'scap', 5, NULL, NULL, 'merging', NULL, 'A question from scap'),
+	    ('prompt', 'failure', 6, NULL, NULL, 'awaiting_failure', NULL, 'A stage failed: retry, ignore, roll back or exit?')
 $$;
 
 -- Every deployment state.
@@ -166,7 +167,7 @@ $$;
 -- Prompt kinds.
 CREATE OR REPLACE FUNCTION prompt_kind_known(k text) RETURNS boolean
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-	SELECT k IN ('ready', 'continue', 'finish', 'ack', 'failure')
+	SELECT k IN ('ready', 'continue', 'finish', 'ack', 'scap', 'failure')
 $$;
 
 -- The stages rolled back with a deployment, in pipeline order.

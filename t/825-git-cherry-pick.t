@@ -79,6 +79,19 @@ is(git('log --format=%s', "$head1..HEAD"), 'Name the release three', 'change 3 i
 answer($id, 'failure', 'exit');
 $s->wait_state($id, 'abandoned', 10);
 
+# A pick left unfinished (a worker killed mid-stage) is aborted first.
+# (as the repositories' owner, the stage user, when we are root)
+my $owner = getpwuid((stat $work)[4]);
+my @as = $> == 0 && $owner ne 'root' ? ('runuser', '-u', $owner, '--') : ();
+system(@as, 'sh', '-c', "cd $work && git fetch -q ../origin.git refs/changes/04/4/1 && "
+    . "git -c user.name=x -c user.email=x\@x cherry-pick FETCH_HEAD >/dev/null 2>&1");
+ok(-e "$work/.git/CHERRY_PICK_HEAD", 'a conflicting pick is left unfinished');
+$id = deploy('6');
+$s->wait_state($id, 'awaiting_continue', 60);
+like(log_with($id, qr/cherry-picked 1 change/), qr/a cherry-pick was left unfinished: aborting it/, 'the next merge aborts it first');
+is(git('log -1 --format=%s'), 'Add six.txt', 'and picks its change');
+free_queue($id);
+
 $id = deploy('77');
 $s->wait_state($id, 'awaiting_failure', 60);
 like($s->sql('select failure_detail from spiderpig.deployments where id=$1', $id)->[0]{failure_detail},

@@ -144,8 +144,13 @@ sql_mappings(void)
 
 	sql_case_begin("prompt_of_state", "s",
 	    "The prompt kind a state asks, or NULL.");
+	/* Only a prompt state asks its prompt on entry; a prompt named with
+	 * a stage state (scap's) is asked by the command while it runs. */
 	for (i = 0; i < PROMPT__COUNT; i++)
-		sql_case_when(vocab_prompts[i].state, vocab_prompts[i].kind);
+		if (vocab_state(vocab_prompts[i].state) != NULL &&
+		    vocab_state(vocab_prompts[i].state)->class == VOCAB_PROMPT)
+			sql_case_when(vocab_prompts[i].state,
+			    vocab_prompts[i].kind);
 	sql_case_end();
 
 	sql_case_begin("state_after", "s", "The pipeline step after a "

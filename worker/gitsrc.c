@@ -187,7 +187,7 @@ gitsrc_cherry_pick(struct worker *w, struct job *j,
 	const char	*checkout[] = { "checkout", "-q", w->cfg->git_branch,
 			    "--", NULL };
 	const char	*abort_pick[] = { "cherry-pick", "--abort", NULL };
-	char		 ref[96], why[256];
+	char		 ref[96], why[256], head[4096];
 	const char	*fetch[] = { "fetch", "-q", "--", w->cfg->git_remote,
 			    ref, NULL };
 	const char	*pick[] = { "cherry-pick", "-x", "FETCH_HEAD", NULL };
@@ -199,6 +199,14 @@ gitsrc_cherry_pick(struct worker *w, struct job *j,
 	logw_say(&j->log, "cherry-picking %zu change%s from %s onto %s in %s",
 	    n, n == 1 ? "" : "s", w->cfg->git_remote, w->cfg->git_branch,
 	    w->cfg->git_dir);
+	/* A pick cut short (a worker killed mid-stage) is undone first. */
+	if ((size_t)snprintf(head, sizeof(head), "%s/.git/CHERRY_PICK_HEAD",
+	    w->cfg->git_dir) < sizeof(head) && access(head, F_OK) == 0) {
+		logw_say(&j->log, "a cherry-pick was left unfinished: aborting it");
+		if ((rs = gitsrc_git(w, j, timeout_s, &aborted, why,
+		    sizeof(why), abort_pick)) != RUN_DONE)
+			return rs;
+	}
 	if ((rs = gitsrc_git(w, j, timeout_s, ok, detail, detailsz,
 	    checkout)) != RUN_DONE || !*ok) {
 		if (rs == RUN_DONE)

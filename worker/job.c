@@ -441,7 +441,13 @@ job_run(struct worker *w, PGresult *claimed)
 		log_warn("deployment %s: cannot read its log position", j.idstr);
 		goto out;
 	}
-	if ((vs = vocab_state(j.state)) != NULL && vs->class == VOCAB_ROLLBACK)
+	vs = vocab_state(j.state);
+	if (w->cfg->mode == CFG_MODE_SCAP) {
+		if (vs != NULL && (vs->class == VOCAB_STAGE ||
+		    vs->class == VOCAB_ROLLBACK))
+			rc = scapjob_run(w, &j.log, j.idstr, j.requester,
+			    j.patches);
+	} else if (vs != NULL && vs->class == VOCAB_ROLLBACK)
 		rc = job_rollback(w, &j);
 	else if ((st = vocab_stage_of_state(j.state)) != -1)
 		rc = job_stage(w, &j, (enum cfg_stage)st);

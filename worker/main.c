@@ -229,7 +229,7 @@ worker_start(struct worker *w, const char *path)
 		log_warn("%s: %s", path, err);
 		return 2;
 	}
-	for (i = 0; i < STAGE__COUNT; i++)
+	for (i = 0; i < STAGE__COUNT && w->cfg->mode == CFG_MODE_BUILTIN; i++)
 		if (w->cfg->stages[i].argv == NULL &&
 		    w->cfg->stages[i].kind == CFG_KIND_COMMAND)
 			log_warn("[stage %s] has no command: the stage will "
@@ -306,6 +306,8 @@ worker_stop(struct worker *w)
 		PQfinish(w->db);
 	if (w->listen != NULL)
 		PQfinish(w->listen);
+	if (w->side != NULL)
+		PQfinish(w->side);
 	mask_free(w->mask);
 	cfg_free(w->cfg);
 }

@@ -25,7 +25,8 @@
 /* How long output may stay open after the command exited before the
  * processes still holding it (in its group) are killed. */
 #define RUN_DRAIN_MS	2000
-#define RUN_ENV_MAX	(3 + CFG_MAX_ENV + 5 + 1)
+#define RUN_EXTRA_ENV_MAX	8
+#define RUN_ENV_MAX	(3 + CFG_MAX_ENV + 5 + RUN_EXTRA_ENV_MAX + 1)
 #define RUN_ENV_STORE	8
 
 /* Why the command was stopped, if it was. */
@@ -34,6 +35,7 @@ enum run_why {
 	WHY_TIMEOUT,
 	WHY_LOST,
 	WHY_KILLED,
+	WHY_STOPPED,		/* the record filter asked */
 };
 
 /* One of the command's output pipes: bytes -> lines -> masked lines ->
@@ -44,6 +46,10 @@ struct run_stream {
 	struct lines		 lines;
 	struct mask_stream	*ms;
 	struct logw_sink	*sink;
+	const struct run_records *rec;	/* stdout's filter, or NULL */
+	int			 cut;	/* the current line was cut */
+	int			 force_sensitive;
+	int			 stop;	/* the filter asked to stop */
 };
 
 /* One command in flight. Times are util_now_ms() values. */
@@ -60,6 +66,8 @@ struct run {
 	int			 lease_fd;	/* renewal in flight, or -1 */
 	int64_t			 next_lease;
 	struct run_stream	 s[2];
+	int			 stdin_w;	/* kept stdin, or -1 */
+	int			 wake_fd;	/* lease.wake's fd, or -1 */
 	char			*env[RUN_ENV_MAX];
 	char			*store[RUN_ENV_STORE];	/* env strings we own */
 };
@@ -123,6 +131,8 @@ env_build(const struct run_spec *sp, char **env, char **store)
 	    sp->requester) == -1)
 		return -1;
 	env_set(env, &n, store[ns++]);
+	for (i = 0; i < sp->nextra_env && i < RUN_EXTRA_ENV_MAX; i++)
+		env_set(env, &n, sp->extra_env[i]);
 	env[n] = NULL;
 	return 0;
 }
@@ -148,13 +158,13 @@ child_exec_failed(const char *path, int err)
 }
 
 /*
- * Fork and exec argv with stdin from /dev/null and stdout/stderr into the
- * write ends of the pipes, in a new process group, as the stage user
- * (stageuser.c), with no other fds open, and a death signal tied to the
- * worker. Returns the pid or -1.
+ * Fork and exec argv with stdin from in (/dev/null, or the read end of the
+ * kept stdin pipe) and stdout/stderr into the write ends of the pipes, in a
+ * new process group, as the stage user (stageuser.c), with no other fds
+ * open, and a death signal tied to the worker. Returns the pid or -1.
  */
 static pid_t
-spawn(char *const *argv, char *const *env, int devnull, int out, int err)
+spawn(char *const *argv, char *const *env, int in, int out, int err)
 {
 	pid_t		pid, parent = getpid();
 	sigset_t	none;
@@ -177,7 +187,7 @@ spawn(char *const *argv, char *const *env, int devnull, int out, int err)
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		signal(SIGPIPE, SIG_DFL);
-		if (dup2(devnull, 0) == -1 || dup2(out, 1) == -1 ||
+		if (dup2(in, 0) == -1 || dup2(out, 1) == -1 ||
 		    dup2(err, 2) == -1)
 			_exit(126);
 		close_range(3, ~0U, 0);
@@ -231,15 +241,37 @@ run_store(void *arg, const char *line, size_t len, int sensitive)
 	struct logw_sink	*log = s->sink;
 
 	logw_put(log->logw, log->deployment, ++log->seq, logw_now_usec(),
-	    s->stream, sensitive, line, len);
+	    s->stream, sensitive || s->force_sensitive, line, len);
 }
 
-/* A line (or piece) of a stream goes through the stream's mask. */
+/* A line (or piece) of a stream goes through the record filter, when the
+ * stream has one and the line is whole, then through the stream's mask. */
 static void
 run_emit(void *arg, const char *line, size_t len, int more)
 {
 	struct run_stream	*s = arg;
+	const char		*text = NULL;
+	size_t			 tlen = 0;
+	int			 sensitive = 0;
 
+	if (s->rec != NULL && s->rec->line != NULL && !more && !s->cut) {
+		switch (s->rec->line(s->rec->arg, line, len, &text, &tlen,
+		    &sensitive)) {
+		case RUN_REC_PLAIN:
+			break;
+		case RUN_REC_LOG:
+			s->force_sensitive = sensitive;
+			mask_stream_put(s->ms, text, tlen, 0, run_store, s);
+			s->force_sensitive = 0;
+			return;
+		case RUN_REC_STOP:
+			s->stop = 1;
+			return;
+		case RUN_REC_DROP:
+			return;
+		}
+	}
+	s->cut = more;
 	mask_stream_put(s->ms, line, len, more, run_store, s);
 }
 
@@ -278,7 +310,8 @@ run_read(struct run_stream *s)
 static int
 run_open(struct run *r, char *detail, size_t detailsz)
 {
-	int	 pout[2] = { -1, -1 }, perr[2] = { -1, -1 }, devnull, i;
+	int	 pout[2] = { -1, -1 }, perr[2] = { -1, -1 };
+	int	 pin[2] = { -1, -1 }, devnull, i;
 
 	if (env_build(r->sp, r->env, r->store) == -1 ||
 	    lines_init(&r->s[0].lines) == -1 ||
@@ -289,12 +322,13 @@ run_open(struct run *r, char *detail, size_t detailsz)
 		return -1;
 	}
 	if ((devnull = open("/dev/null", O_RDONLY | O_CLOEXEC)) == -1 ||
-	    pipe2(pout, O_CLOEXEC) == -1 || pipe2(perr, O_CLOEXEC) == -1) {
+	    pipe2(pout, O_CLOEXEC) == -1 || pipe2(perr, O_CLOEXEC) == -1 ||
+	    (r->sp->stdin_fd != NULL && pipe2(pin, O_CLOEXEC) == -1)) {
 		snprintf(detail, detailsz, "cannot start: %s", strerror(errno));
 		goto fail;
 	}
-	if ((r->pid = spawn(r->sp->argv, r->env, devnull, pout[1],
-	    perr[1])) == -1) {
+	if ((r->pid = spawn(r->sp->argv, r->env, pin[0] != -1 ? pin[0] :
+	    devnull, pout[1], perr[1])) == -1) {
 		snprintf(detail, detailsz, "cannot start: fork: %s",
 		    strerror(errno));
 		goto fail;
@@ -307,6 +341,11 @@ run_open(struct run *r, char *detail, size_t detailsz)
 	for (i = 0; i < 2; i++)
 		fcntl(r->s[i].fd, F_SETFL, fcntl(r->s[i].fd, F_GETFL) |
 		    O_NONBLOCK);
+	if (pin[0] != -1) {
+		close(pin[0]);
+		fcntl(pin[1], F_SETFL, fcntl(pin[1], F_GETFL) | O_NONBLOCK);
+		r->stdin_w = *r->sp->stdin_fd = pin[1];
+	}
 	return 0;
 fail:
 	for (i = 0; i < 2; i++) {
@@ -314,10 +353,26 @@ fail:
 			close(pout[i]);
 		if (perr[i] != -1)
 			close(perr[i]);
+		if (pin[i] != -1)
+			close(pin[i]);
 	}
 	if (devnull != -1)
 		close(devnull);
 	return -1;
+}
+
+/* The signal that asks the command to stop, and how long it has before
+ * SIGKILL: the spec's, or SIGTERM and RUN_KILL_GRACE_MS. */
+static int
+run_stop_signal(const struct run *r)
+{
+	return r->sp->stop_signal != 0 ? r->sp->stop_signal : SIGTERM;
+}
+
+static int
+run_grace_ms(const struct run *r)
+{
+	return r->sp->grace_ms != 0 ? r->sp->grace_ms : RUN_KILL_GRACE_MS;
 }
 
 /* Stop the command for why: sig to its process group now, SIGKILL
@@ -343,6 +398,8 @@ static int
 run_enforce(struct run *r, int64_t now)
 {
 	struct logw_sink	*log = r->sp->log;
+	int			 sig = run_stop_signal(r);
+	int			 grace = run_grace_ms(r);
 
 	if (!r->exited && waitpid(r->pid, &r->status, WNOHANG) == r->pid) {
 		r->exited = 1;
@@ -362,9 +419,13 @@ run_enforce(struct run *r, int64_t now)
 		logw_say(log, "second SIGTERM: killing the command");
 		run_stop(r, WHY_KILLED, SIGKILL, 0, now);
 	} else if (r->why == WHY_NONE && !r->exited && now >= r->deadline) {
-		logw_say(log, "timed out after %d s: sending SIGTERM to the "
-		    "process group", r->sp->timeout_s);
-		run_stop(r, WHY_TIMEOUT, SIGTERM, RUN_KILL_GRACE_MS, now);
+		logw_say(log, "timed out after %d s: sending SIG%s to the "
+		    "process group", r->sp->timeout_s, sigabbrev_np(sig));
+		run_stop(r, WHY_TIMEOUT, sig, grace, now);
+	} else if (r->why == WHY_NONE && !r->exited && r->s[0].stop) {
+		logw_say(log, "stopping the command: sending SIG%s to the "
+		    "process group", sigabbrev_np(sig));
+		run_stop(r, WHY_STOPPED, sig, grace, now);
 	}
 	if (r->why != WHY_NONE && r->kill_at != 0 && now >= r->kill_at)
 		run_stop(r, r->why, SIGKILL, 0, now);
@@ -396,7 +457,8 @@ run_lease_read(struct run *r)
 	if (a == RUN_LEASE_LOST && r->why == WHY_NONE) {
 		logw_say(r->sp->log, "lease lost or deployment moved on: "
 		    "stopping the command");
-		run_stop(r, WHY_LOST, SIGTERM, RUN_KILL_GRACE_MS, util_now_ms());
+		run_stop(r, WHY_LOST, run_stop_signal(r), run_grace_ms(r),
+		    util_now_ms());
 	}
 }
 
@@ -429,12 +491,17 @@ run_wake(const struct run *r, int64_t now)
 static void
 run_pump(struct run *r, int64_t now)
 {
-	struct pollfd	 pfd[4];
+	const struct run_lease	*l = &r->sp->lease;
+	struct pollfd	 pfd[5];
 	int64_t		 wake = run_wake(r, now);
 	int		 nfd = 0, i;
 
 	pfd[nfd].fd = r->sp->sig->fd;
 	pfd[nfd++].events = POLLIN;
+	if (r->wake_fd >= 0) {
+		pfd[nfd].fd = r->wake_fd;
+		pfd[nfd++].events = POLLIN;
+	}
 	if (r->lease_fd != -1) {
 		pfd[nfd].fd = r->lease_fd;
 		pfd[nfd++].events = POLLIN;
@@ -454,7 +521,18 @@ run_pump(struct run *r, int64_t now)
 	for (i = 1; i < nfd; i++) {
 		if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
-		if (pfd[i].fd == r->lease_fd)
+		if (pfd[i].fd == r->wake_fd) {
+			switch (l->wake(l->arg)) {
+			case -1:
+				r->wake_fd = -1;
+				break;
+			case 0:
+				break;
+			default:
+				if (r->why == WHY_NONE)
+					r->next_lease = now;
+			}
+		} else if (pfd[i].fd == r->lease_fd)
 			run_lease_read(r);
 		else if (pfd[i].fd == r->s[0].fd)
 			run_read(&r->s[0]);
@@ -498,6 +576,10 @@ run_report(const struct run *r, int *ok, char *detail, size_t detailsz)
 	case WHY_KILLED:
 		snprintf(detail, detailsz, "killed: worker exiting");
 		return RUN_KILLED;
+	case WHY_STOPPED:
+		snprintf(detail, detailsz, "stopped by the worker");
+		logw_say(r->sp->log, "stopped");
+		return RUN_DONE;
 	case WHY_NONE:
 		break;
 	}
@@ -518,6 +600,10 @@ run_free(struct run *r)
 		lines_free(&r->s[i].lines);
 		mask_stream_free(r->s[i].ms);
 	}
+	if (r->stdin_w != -1) {
+		close(r->stdin_w);
+		*r->sp->stdin_fd = -1;
+	}
 	for (i = 0; i < RUN_ENV_STORE; i++)
 		free(r->store[i]);
 }
@@ -536,6 +622,9 @@ run_command(const struct run_spec *sp, int *ok, char *detail,
 	r.pid = -1;
 	r.lease_fd = -1;
 	r.s[0].fd = r.s[1].fd = -1;
+	r.stdin_w = -1;
+	r.wake_fd = sp->lease.wake != NULL ? sp->lease.wake_fd : -1;
+	r.s[0].rec = &sp->records;
 	r.s[0].stream = LOGW_STDOUT;
 	r.s[1].stream = LOGW_STDERR;
 	r.s[0].sink = r.s[1].sink = sp->log;

@@ -43,6 +43,31 @@ struct run_lease {
 	/* Wait for the answer still in flight and drop it, so the connection
 	 * is idle when run_command() returns. */
 	void	(*settle)(void *arg);
+	/* Optional (NULL: none): wake_fd became readable (a NOTIFY); return
+	 * 1 to renew at once instead of at the next interval, 0 for nothing,
+	 * -1 to stop watching wake_fd. */
+	int	(*wake)(void *arg);
+	int	 wake_fd;
+};
+
+/* What the record filter makes of one stdout line. */
+enum run_record_verdict {
+	RUN_REC_PLAIN,		/* ordinary output: log it as it is */
+	RUN_REC_LOG,		/* log *text instead (with *sensitive) */
+	RUN_REC_DROP,		/* consumed: log nothing */
+	RUN_REC_STOP,		/* consumed, and stop the command */
+};
+
+/*
+ * Optional filter over the command's stdout (scap mode): called for each
+ * complete line, never for a piece of a line cut at LINES_MAX (nor for its
+ * last piece). *text, when set, stays valid until the next call.
+ */
+struct run_records {
+	void	*arg;
+	enum run_record_verdict (*line)(void *arg, const char *line,
+		    size_t len, const char **text, size_t *textlen,
+		    int *sensitive);
 };
 
 /* One command to run, and where everything goes. */
@@ -58,6 +83,15 @@ struct run_spec {
 	struct logw_sink	*log;		/* output and system lines */
 	struct signals		*sig;
 	struct run_lease	 lease;
+	/* The rest is optional (zero for a stage command). */
+	char *const		*extra_env;	/* KEY=VALUE, set last */
+	size_t			 nextra_env;
+	/* Non-NULL: stdin is a pipe whose write end (non-blocking) is kept
+	 * here while the command runs, and set to -1 when it is closed. */
+	int			*stdin_fd;
+	int			 stop_signal;	/* 0: SIGTERM */
+	int			 grace_ms;	/* 0: RUN_KILL_GRACE_MS */
+	struct run_records	 records;
 };
 
 /*
@@ -65,9 +99,9 @@ struct run_spec {
  * log, renewing the lease, enforcing the timeout. On RUN_DONE, *ok and
  * detail say how the command ended ("exit status 0", "timed out after
  * 60 s").
- * Process group policy: on timeout, lost lease or a second SIGTERM the whole
- * group gets SIGTERM, then SIGKILL RUN_KILL_GRACE_MS later (a second
- * SIGTERM: SIGKILL at once). When the command exits normally, processes it
+ * Process group policy: on timeout, lost lease, a RUN_REC_STOP record or a
+ * second SIGTERM the whole group gets stop_signal (SIGTERM), then SIGKILL
+ * grace_ms (RUN_KILL_GRACE_MS) later (a second SIGTERM: SIGKILL at once). When the command exits normally, processes it
  * left behind are killed only if they still hold its output open after 2 s
  * (a properly detached daemon survives). Output is never dropped for speed:
  * when the log writer holds LOGW_MAX_BYTES the pipes are not read, and the

@@ -38,6 +38,8 @@ struct worker {
 	char		 lease[32];	/* "<lease> seconds", an interval */
 	PGconn		*db;		/* claims, stages, heartbeats */
 	PGconn		*listen;	/* LISTEN spiderpig, nothing else */
+	PGconn		*side;		/* scap mode: what records change,
+					   while db renews the lease */
 	struct logw	*logw;
 	struct mask	*mask;		/* [worker] mask; main thread only */
 	struct signals	 sig;
@@ -50,6 +52,15 @@ struct worker {
  * (lease lost, database trouble, an unexpected row): the caller then waits
  * before claiming again instead of spinning. */
 int		 job_run(struct worker *, PGresult *claimed);
+
+/* scapjob.c: scap mode: the claimed row (id, requester, space-separated
+ * patches, its log) runs as one scap command from "ready: yes" to its end,
+ * or, when its run was lost with an earlier worker, is ended as such.
+ * Returns 0 when the end was reported, -1 when nothing was (lease lost,
+ * database trouble, worker exiting). */
+int		 scapjob_run(struct worker *, struct logw_sink *log,
+		    const char *idstr, const char *requester,
+		    const char *patches);
 
 /*
  * job.c: run a statement returning one text value on the main connection,

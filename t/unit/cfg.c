@@ -140,6 +140,27 @@ main(void)
 	    strcmp(c->oidc_username_claim, "preferred_username") == 0, "claim defaults");
 	cfg_free(c);
 
+	c = load("[database]\nweb = dbname=x\n", err, sizeof(err));
+	ok(c != NULL && c->mode == CFG_MODE_BUILTIN && c->scap_argv == NULL &&
+	    c->scap_timeout == 6 * 3600 && c->scap_grace == 5,
+	    "mode builtin by default, with the [scap] defaults");
+	cfg_free(c);
+	c = load("[worker]\nmode = scap\n[scap]\ncommand = [\"/usr/bin/scap\", "
+	    "\"backport\", \"--spiderpig\"]\ntimeout = 7200\ngrace = 3\n", err,
+	    sizeof(err));
+	ok(c != NULL && c->mode == CFG_MODE_SCAP && c->scap_argv != NULL &&
+	    strcmp(c->scap_argv[2], "--spiderpig") == 0 && c->scap_argv[3] == NULL &&
+	    c->scap_timeout == 7200 && c->scap_grace == 3, "[worker] mode = scap "
+	    "and [scap] load");
+	cfg_free(c);
+	refused("[worker]\nmode = scap\n", "[scap] command",
+	    "scap mode without a command is refused");
+	refused("[worker]\nmode = magic\n", ":2:", "an unknown mode is refused");
+	refused("[scap]\ncommand = [\"scap\"]\n", ":2:",
+	    "a relative scap command is refused");
+	refused("[worker]\nmode = scap\nlease = 4\n[scap]\ncommand = "
+	    "[\"/usr/bin/scap\"]\ngrace = 4\n", "grace must be shorter",
+	    "a grace period as long as the lease is refused");
 	/* [gerrit], [git] and built-in stage kinds. */
 	c = load("[gerrit]\nurl = https://Gerrit.Example.org:443/r/\n"
 	    "user = bot\npassword_file = /etc/sp/pw\n"

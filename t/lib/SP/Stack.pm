@@ -11,6 +11,8 @@ package SP::Stack;
 #       server (nginx.d/test.conf; @DIR@ becomes the stack's folder)
 #   worker => {env => [...], mask => [...]} add to the template's env/mask
 #       (@DIR@ in a worker value becomes the stack's folder)
+#   scap => {command => [argv], timeout => S, grace => S}: the [scap]
+#       section (command as JSON); with worker => {mode => 'scap'}
 #   stream => 1: start the WebSocket daemon (tools/stack start DIR stream);
 #       t/lib/SP/Stream.pm drives clients against it
 #   oidc => 1: browser login through the bundled provider (idp/provider.js,
@@ -84,7 +86,7 @@ $SIG{INT} = $SIG{TERM} = sub { exit 130 } unless $SIG{INT};
 
 sub new {
     my ($class, %opt) = @_;
-    my %known = map { $_ => 1 } qw(workers nginx stages worker settings env nginx_conf oidc sections fleet stream);
+    my %known = map { $_ => 1 } qw(workers nginx stages worker settings env nginx_conf oidc stream scap sections fleet);
     for (keys %opt) { croak "SP::Stack: unknown option '$_'" unless $known{$_} }
     my @fleet_names = qw(test1 canary1 canary2 prod1 prod2 prod3 prod4 mtail prometheus);
     my $self = bless {
@@ -286,6 +288,11 @@ sub _override_ini {
         my $v = $worker->{$k};
         my @v = map { (my $x = $_) =~ s/\@DIR\@/$self->{dir}/g; $x } ref $v eq 'ARRAY' ? @$v : ($v);
         push @{ $set{worker} }, [ $k, \@v ];
+    }
+    my $scap = $self->{opt}{scap} // {};
+    for my $k (sort keys %$scap) {
+        my $v = $scap->{$k};
+        push @{ $set{scap} }, [ $k, [ ref $v ? $self->{json}->encode($v) : $v ] ];
     }
     # sections => {NAME => {key => value or [values]}}: any other keys, e.g.
     # {gerrit => {url => ...}, 'stage merge' => {kind => 'gerrit-merge'}}.
