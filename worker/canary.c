@@ -19,6 +19,9 @@
  *     = Q                                   error documents; exposure is
  *     canary_hosts, control_hosts = N       hosts x seconds
  *   window = 60  min_window = 20  interval = 2  (seconds)
+ *   warmup = 0 (seconds before the first look: the metrics pipeline's lag,
+ *     so that errors of the release before the sync, counted late, are
+ *     not taken for the canaries')
  *   threshold = 10  alpha = 0.01  beta = 0.01  rho_bad = 2
  *   query_timeout = 3 (seconds per request)
  *   max_errors = 5 (failed looks in a row that fail the stage at once) */
@@ -58,6 +61,7 @@ struct canary_conf {
 	const char	*q[2][Q__COUNT];	/* [0] prometheus, [1] logstash */
 	double		 canary_hosts, control_hosts;
 	double		 interval;
+	double		 warmup;
 	long		 query_timeout;
 	int		 max_errors;
 };
@@ -104,6 +108,7 @@ canary_key(struct canary_conf *cc, const char *k, char *why, size_t whysz)
 		{ "beta", 1e-9, 0.49, &cc->p.beta },
 		{ "rho_bad", 1.01, 100, &cc->p.rho_bad },
 		{ "interval", 0.2, 60, &cc->interval },
+		{ "warmup", 0, 600, &cc->warmup },
 		{ "canary_hosts", 1, 100000, &cc->canary_hosts },
 		{ "control_hosts", 1, 100000, &cc->control_hosts },
 	};
@@ -461,22 +466,32 @@ canary_run(char *const *opts, size_t nopts, int timeout_s,
 		logw_say(ctx->log, "%s", detail);
 		return RUN_DONE;
 	}
-	if (cc.p.window > timeout_s) {
-		logw_say(ctx->log, "canary: the window of %g s is longer than the "
-		    "stage's timeout: judging for %d s", cc.p.window, timeout_s);
-		cc.p.window = timeout_s;
+	if (cc.p.window + cc.warmup > timeout_s) {
+		logw_say(ctx->log, "canary: warmup and window (%g s) are longer "
+		    "than the stage's timeout (%d s): the window is cut",
+		    cc.warmup + cc.p.window, timeout_s);
+		cc.p.window = timeout_s - cc.warmup;
+		if (cc.p.window < 1)
+			cc.p.window = 1;
 		if (canary_judge_init(&j, &cc.p, why, sizeof(why)) == -1) {
 			snprintf(detail, detailsz, "canary check: %s", why);
 			logw_say(ctx->log, "%s", detail);
 			return RUN_DONE;
 		}
 	}
-	memset(&lk, 0, sizeof(lk));
-	lk.start_wall = wall_now();
 	logw_say(ctx->log, "canary: %s judge on %s (%s), a look every %g s "
 	    "for at most %g s", canary_kind_name(cc.p.kind), cc.url,
 	    cc.source == SOURCE_LOGSTASH ? "logstash" : "prometheus",
 	    cc.interval, cc.p.window);
+	if (cc.warmup > 0) {
+		logw_say(ctx->log, "canary: waiting %g s for the metrics to catch "
+		    "up with the sync before the first look", cc.warmup);
+		if (canary_wait(ctx, start + (int64_t)(cc.warmup * 1000)) == -1)
+			return ctx->sig->terms >= 2 ? RUN_KILLED : RUN_LOST;
+		start = util_now_ms();
+	}
+	memset(&lk, 0, sizeof(lk));
+	lk.start_wall = wall_now();
 	for (n = 1; v == CANARY_PENDING; n++) {
 		elapsed = (double)(util_now_ms() - start) / 1000;
 		if (canary_look(&cc, &lk, elapsed, &c, why, sizeof(why)) == 0) {
