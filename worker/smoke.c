@@ -141,8 +141,7 @@ smoke_conf_parse(char *const *opts, size_t nopts, struct smoke_conf *sc,
 				return -1;
 			continue;
 		}
-		if ((v = builtin_opt(k, "request_timeout")) !=
-		    NULL) {
+		if ((v = builtin_opt(k, "request_timeout")) != NULL) {
 			if (util_strtonum(v, 1, 600, &n, &errstr) == -1) {
 				snprintf(why, whysz, "request_timeout: 1 to 600");
 				return -1;
