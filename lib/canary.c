@@ -206,10 +206,10 @@ percent(double errors, double exposure)
 
 /* "12.500%" or "no requests" into buf. */
 static const char *
-rate_text(double pct, char *buf, size_t bufsz)
+rate_text(double pct, const char *unit, char *buf, size_t bufsz)
 {
 	if (pct < 0)
-		snprintf(buf, bufsz, "no requests");
+		snprintf(buf, bufsz, "no %s", unit);
 	else
 		snprintf(buf, bufsz, "%.3f%%", pct);
 	return buf;
@@ -222,15 +222,16 @@ canary_judge_explain(const struct canary_judge *j, double elapsed, char *buf,
 	const struct canary_counts *c = &j->last;
 	double	rc = percent(c->canary_errors, c->canary_requests);
 	double	ro = percent(c->control_errors, c->control_requests);
+	const char *u = j->p.exposure != NULL ? j->p.exposure : "requests";
 	char	rct[32], rot[32];
 	int	n;
 
 	n = snprintf(buf, bufsz, "%s judge at %.1f s of %.0f s: canary %.0f "
-	    "errors in %.0f requests (%s), others %.0f errors in %.0f "
-	    "requests (%s)", canary_kind_name(j->p.kind), elapsed,
-	    j->p.window, c->canary_errors, c->canary_requests,
-	    rate_text(rc, rct, sizeof(rct)), c->control_errors,
-	    c->control_requests, rate_text(ro, rot, sizeof(rot)));
+	    "errors in %.0f %s (%s), others %.0f errors in %.0f %s (%s)",
+	    canary_kind_name(j->p.kind), elapsed, j->p.window,
+	    c->canary_errors, c->canary_requests, u,
+	    rate_text(rc, u, rct, sizeof(rct)), c->control_errors,
+	    c->control_requests, u, rate_text(ro, u, rot, sizeof(rot)));
 	if (n < 0 || (size_t)n >= bufsz)
 		return;
 	if (j->p.kind == CANARY_THRESHOLD)

@@ -41,6 +41,9 @@ struct canary_params {
 	double	alpha;		/* false rollback bound (sequential) */
 	double	beta;		/* bound on passing a canary at rho_bad */
 	double	rho_bad;	/* a rate ratio that must not pass (> 1) */
+	/* What the exposure counts, for the log: "requests" (the default
+	 * when NULL) or "host-seconds". */
+	const char *exposure;
 };
 
 /* One judge in progress. Plain data: copy or memset freely. */

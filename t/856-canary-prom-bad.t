@@ -13,7 +13,7 @@ my $d = SP::MetricsDouble->new(scenario => 'bad');
 my $r = SP::Judge::run('canary', SP::Judge::prom_keys($d->url),
     'window=60', 'min_window=20', 'interval=1');
 diag($r->{log}) unless is($r->{exit}, 1, 'the stage failed');
-like($r->{detail}, qr/canary check failed after \d+ s: canary error rate [\d.]+x the others' \(\d+\/\d+ vs \d+\/\d+; e-value \S+ >= 100\)/,
+like($r->{detail}, qr/canary check failed after \d+ s: canary error rate [\d.]+x the others' \(\d+ errors\/\d+ requests vs \d+\/\d+; e-value \S+ >= 100\)/,
     "the detail says why: $r->{detail}");
 cmp_ok($r->{seconds}, '<', 20, sprintf('stopped early (%.1f s)', $r->{seconds}));
 like($r->{log}, qr/canary: verdict fail: /, 'the verdict is in the log');

@@ -18,5 +18,5 @@ $d = SP::MetricsDouble->new(scenario => 'bad');
 $r = SP::Judge::run('canary', SP::Judge::logstash_keys($d->url),
     'window=60', 'min_window=20', 'interval=1');
 diag($r->{log}) unless is($r->{exit}, 1, '3x: failed');
-like($r->{detail}, qr/canary error rate [\d.]+x the others'/, "detail: $r->{detail}");
+like($r->{detail}, qr/canary error rate [\d.]+x the others' \(\d+ errors\/\d+ host-seconds vs/, "detail: $r->{detail}");
 done_testing;

@@ -193,6 +193,8 @@ canary_conf_parse(char *const *opts, size_t nopts, struct canary_conf *cc,
 		return -1;
 	}
 	s = cc->source == SOURCE_LOGSTASH;
+	if (s)
+		cc->p.exposure = "host-seconds";
 	for (i = 0; i < Q__COUNT; i++)
 		if (query_keys[s][i] != NULL && cc->q[s][i] == NULL) {
 			snprintf(why, whysz, "source %s needs %s", s ?
@@ -432,11 +434,12 @@ canary_detail(const struct canary_judge *j, enum canary_verdict v,
 		    c->canary_errors, j->p.threshold);
 	else if (j->e_reject >= 1 / j->p.alpha)
 		snprintf(detail, detailsz, "canary check failed after %.0f s: "
-		    "canary error rate %.2fx the others' (%.0f/%.0f vs "
-		    "%.0f/%.0f; e-value %.3g >= %.0f)", elapsed,
+		    "canary error rate %.2fx the others' (%.0f errors/%.0f %s "
+		    "vs %.0f/%.0f; e-value %.3g >= %.0f)", elapsed,
 		    (c->canary_errors / c->canary_requests) /
 		    (c->control_errors / c->control_requests),
-		    c->canary_errors, c->canary_requests, c->control_errors,
+		    c->canary_errors, c->canary_requests, j->p.exposure != NULL ?
+		    j->p.exposure : "requests", c->control_errors,
 		    c->control_requests, j->e_reject, 1 / j->p.alpha);
 	else
 		snprintf(detail, detailsz, "canary check failed: inconclusive "
