@@ -4,6 +4,7 @@
 #define SPIDERPIG_CGI_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <cJSON.h>
 #include <fcgiapp.h>
@@ -21,6 +22,64 @@ enum role {
 	ROLE_ADMIN
 };
 
+/* ---- Identity (auth.c, authcache.c) ------------------------------------ */
+
+#define AUTH_USER_MAX		128
+#define AUTH_ROLE_MAX		15
+/* A verified credential is believed from memory this long at most. */
+#define AUTHCACHE_MAX_MS	10000
+
+/* Who a checked token or session is. */
+struct auth_id {
+	char	user[AUTH_USER_MAX + 1];
+	char	role[AUTH_ROLE_MAX + 1];
+};
+
+struct authcache;
+
+/* The process's cache of verified credentials; NULL when out of memory. */
+struct authcache *authcache_new(void);
+void		 authcache_free(struct authcache *);
+/* Bumped by every flush. */
+uint64_t	 authcache_generation(struct authcache *);
+/*
+ * 1 with *id and *gen (the generation it was found in) when a live entry
+ * for (kind, hash) is cached, else 0. ac may be NULL (never a hit).
+ */
+int		 authcache_get(struct authcache *, char kind, const char *hash,
+		    struct auth_id *id, uint64_t *gen);
+/*
+ * Remember id for (kind, hash) for valid_ms (capped at AUTHCACHE_MAX_MS),
+ * unless the cache was flushed since gen, the generation read before the
+ * database was asked.
+ */
+void		 authcache_put(struct authcache *, char kind, const char *hash,
+		    const struct auth_id *id, int64_t valid_ms, uint64_t gen);
+/* Forget every credential (a revocation of some kind). */
+void		 authcache_flush(struct authcache *);
+/* Forget credentials and documents (notifications may have been lost). */
+void		 authcache_flush_all(struct authcache *);
+/*
+ * Read documents (JSON text as cJSON printed it), keyed by a short string
+ * naming the read and its parameters. get returns a copy (free it) and the
+ * generation it was found in, or NULL; put stores text unless the
+ * documents were flushed since gen, read before the database was asked.
+ */
+uint64_t	 authcache_doc_generation(struct authcache *);
+char		*authcache_doc_get(struct authcache *, const char *key,
+		    uint64_t *gen);
+void		 authcache_doc_put(struct authcache *, const char *key,
+		    const char *text, uint64_t gen);
+/* LISTEN on a new connection: 0, or -1 (logged; drop the connection). */
+int		 authcache_listen(PGconn *);
+/*
+ * Take the notifications libpq has read on c (a connection that LISTENs):
+ * spiderpig_auth_cache flushes the credentials, spiderpig_read_cache the
+ * documents, and a broken connection both (-1). Returns how many there
+ * were.
+ */
+int		 authcache_drain(struct authcache *, PGconn *);
+
 /*
  * One request being served. Strings point into libfcgi's parameter block
  * or into the request's own buffers; everything is released by req_free().
@@ -33,8 +92,16 @@ struct req {
 	const char		*path;		/* without the query string */
 	char			 pathbuf[PATH_MAX_LEN];
 	const char		*query;		/* "" when absent */
-	const char		*user;		/* REMOTE_USER, NULL when empty */
-	const char		*role;		/* SPIDERPIG_ROLE, NULL when empty */
+	const char		*user;		/* checked identity, or NULL */
+	const char		*role;		/* its role, or NULL */
+	struct auth_id		 who;		/* what user and role point to */
+	struct authcache	*cache;		/* the process's, or NULL */
+	char			 cred_kind;	/* 't', 's' or 0: none checked */
+	char			 cred_hash[68];	/* its SHA-256 as a bytea literal */
+	int			 from_cache;	/* identity not yet confirmed */
+	uint64_t		 cache_gen;	/* generation it was found in */
+	int			 queried;	/* a statement ran on *dbp since */
+	int			 muted;		/* the answer was replaced */
 	const char		*ctype;		/* CONTENT_TYPE or NULL */
 	char			*body;		/* NUL-terminated copy, or NULL */
 	size_t			 bodylen;
@@ -47,8 +114,10 @@ struct req {
 	int			 status;	/* what was answered */
 };
 
-/* Serve one accepted request; always answers (request.c). */
-void		 req_serve(FCGX_Request *, const struct cfg *, PGconn **dbp);
+/* Serve one accepted request; always answers (request.c). cache may be
+ * NULL: every credential is then checked in the database. */
+void		 req_serve(FCGX_Request *, const struct cfg *, PGconn **dbp,
+		    struct authcache *cache);
 
 /*
  * The thread's database connection (conn.c), reconnecting when it is missing,
@@ -64,6 +133,14 @@ PGconn		*req_db(struct req *);
  */
 PGresult	*req_query(struct req *, const char *sql, int nparams,
 		    const char *const *params);
+
+/*
+ * One round trip on the thread's connection that runs nothing, so that
+ * every NOTIFY committed before the request came has been read, then drain
+ * them (conn.c). 0, or -1 when the database cannot be reached (nothing
+ * answered).
+ */
+int		 req_db_sync(struct req *);
 
 /*
  * Run a statement whose first column of the first row is JSON and parse it
@@ -85,6 +162,8 @@ void		 reply_redirect(struct req *, int status, const char *location,
 
 /* A JSON answer (Cache-Control: no-store). location may be NULL. The
  * caller keeps ownership of body. */
+/* The same from text cJSON printed earlier (a cached document). */
+void		 reply_json_printed(struct req *, int status, const char *text);
 void		 reply_json(struct req *, int status, const cJSON *body,
 		    const char *location);
 /*
@@ -403,6 +482,19 @@ long long	 page_int(const cJSON *doc, const char *k);
 /* ---- Handlers, one file per resource ----------------------------------- */
 
 int	 auth_check(struct req *);			/* auth.c */
+/*
+ * Set r->user and r->role from the request's own Bearer token or session
+ * cookie (never from a header naming a user): from the cache for a GET,
+ * else from the database. 0, or -1 after answering 401 or 503.
+ */
+int	 auth_identify(struct req *);
+/*
+ * Called before the first byte of any answer: an identity taken from the
+ * cache stands only if no flush happened since it was found, judged after
+ * a statement on this request's own listening connection; otherwise the
+ * database is asked again. 0 to go on, -1 after answering instead.
+ */
+int	 auth_confirm(struct req *);
 
 int	 deployments_list(struct req *);		/* deployments.c */
 int	 deployments_get(struct req *);

@@ -35,17 +35,52 @@ db_closed_by_server(PGconn *c)
 	return PQstatus(c) != CONNECTION_OK;
 }
 
+/*
+ * Every connection of the app LISTENs on spiderpig_auth_cache from its
+ * start; a new one may have missed notifications, so the cache is flushed
+ * whenever one is made.
+ */
 PGconn *
 req_db(struct req *r)
 {
 	PGconn	*c = *r->dbp;
 
-	if (c != NULL && PQstatus(c) == CONNECTION_OK && db_closed_by_server(c)) {
+	if (c != NULL && (PQstatus(c) != CONNECTION_OK ||
+	    PQtransactionStatus(c) != PQTRANS_IDLE || db_closed_by_server(c))) {
 		PQfinish(c);
 		c = NULL;
 	}
-	*r->dbp = db_ensure(c, r->cfg->db_web, APPNAME);
-	return *r->dbp;
+	if (c == NULL) {
+		if ((c = db_connect(r->cfg->db_web, APPNAME)) != NULL &&
+		    authcache_listen(c) != 0) {
+			PQfinish(c);
+			c = NULL;
+		}
+		authcache_flush_all(r->cache);
+		r->queried = 0;
+	} else
+		authcache_drain(r->cache, c);
+	*r->dbp = c;
+	return c;
+}
+
+int
+req_db_sync(struct req *r)
+{
+	PGconn		*c;
+	PGresult	*res;
+	int		 rc;
+
+	if ((c = req_db(r)) == NULL)
+		return -1;
+	res = PQexec(c, "");
+	rc = PQresultStatus(res) == PGRES_EMPTY_QUERY ? 0 : -1;
+	PQclear(res);
+	if (rc == 0) {
+		r->queried = 1;
+		authcache_drain(r->cache, c);
+	}
+	return rc;
 }
 
 PGresult *
@@ -61,8 +96,10 @@ req_query(struct req *r, const char *sql, int nparams,
 			reply_db_error(r, NULL);
 			return NULL;
 		}
-		if ((res = db_exec(c, sql, nparams, params, &err)) != NULL)
+		if ((res = db_exec(c, sql, nparams, params, &err)) != NULL) {
+			r->queried = 1;
 			break;
+		}
 		/* A read may be retried once on a new connection. */
 		if (--tries > 0 && PQstatus(c) != CONNECTION_OK) {
 			PQclear(err);

@@ -24,6 +24,7 @@
 /* Shared by the serving threads; read-only after startup but the flag. */
 struct server {
 	const struct cfg	*cfg;
+	struct authcache	*cache;		/* verified credentials */
 	int			 listen_fd;	/* [fcgi] socket */
 	int			 auth_fd;	/* [fcgi] auth_socket, or -1 */
 	atomic_int		 stopping;
@@ -67,7 +68,7 @@ serve_thread(void *arg)
 		if (FCGX_Accept_r(&fr) < 0)
 			break;
 		atomic_store(&w->kept_fd, -1);
-		req_serve(&fr, srv->cfg, &db);
+		req_serve(&fr, srv->cfg, &db, srv->cache);
 		FCGX_Finish_r(&fr);
 	}
 	atomic_store(&w->kept_fd, -1);
@@ -201,6 +202,10 @@ server_open(struct server *srv, const struct cfg *cfg, sigset_t *sigs)
 		return -1;
 	}
 	srv->cfg = cfg;
+	if ((srv->cache = authcache_new()) == NULL) {
+		log_warn("out of memory");
+		return -1;
+	}
 	atomic_init(&srv->stopping, 0);
 	if ((srv->listen_fd = listen_on(cfg->fcgi_socket)) < 0)
 		return -1;
@@ -336,6 +341,7 @@ main(int argc, char *argv[])
 	threads_stop(&srv, workers, started, rc);
 out:
 	free(workers);
+	authcache_free(srv.cache);
 	login_cleanup();
 	cfg_free(cfg);
 	return rc;

@@ -1,6 +1,7 @@
 /* queue.c: /api/v1/queue and /api/v1/status, what a deployer looks at
  * before and while waiting. Both are SQL functions (sql/006). */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include <cJSON.h>
 
@@ -31,6 +32,47 @@ reply_query(struct req *r, const char *sql, int n, const char *const *params)
 }
 
 /*
+ * The queue page for params (after, limit): the process's copy when no
+ * change to deployments was announced since it was stored, judged after a
+ * round trip on this request's listening connection (so a change committed
+ * before the request came is always seen); else from the database, kept
+ * for the next request.
+ */
+static int
+queue_reply(struct req *r, const char *const *params)
+{
+	char		 key[64], *text;
+	uint64_t	 gen;
+	cJSON		*doc = NULL;
+
+	snprintf(key, sizeof(key), "queue_page %s %s", params[0], params[1]);
+	if ((text = authcache_doc_get(r->cache, key, &gen)) != NULL) {
+		if (req_db_sync(r) == 0 &&
+		    authcache_doc_generation(r->cache) == gen) {
+			reply_json_printed(r, 200, text);
+			free(text);
+			return 0;
+		}
+		free(text);
+	}
+	gen = authcache_doc_generation(r->cache);
+	if (req_query_json(r, "SELECT spiderpig.queue_page($1::int, $2::int)",
+	    2, params, &doc) != 0)
+		return 0;
+	if (doc == NULL)
+		reply_problem(r, 500, NULL, "internal error: no answer");
+	else if ((text = cJSON_PrintUnformatted(doc)) == NULL)
+		reply_problem(r, 500, NULL, "out of memory");
+	else {
+		authcache_doc_put(r->cache, key, text, gen);
+		reply_json_printed(r, 200, text);
+		cJSON_free(text);
+	}
+	cJSON_Delete(doc);
+	return 0;
+}
+
+/*
  * GET /api/v1/queue?after=&limit= : the active deployment and a page of
  * the queue in order (limit, default and most 500, after a position);
  * next_after
@@ -54,8 +96,7 @@ queue_get(struct req *r)
 	snprintf(limit, sizeof(limit), "%lld", v[1].present ? v[1].i : 500);
 	params[0] = after;
 	params[1] = limit;
-	return reply_query(r, "SELECT spiderpig.queue_page($1::int, $2::int)",
-	    2, params);
+	return queue_reply(r, params);
 }
 
 /* GET /api/v1/status: freeze, active deployment, queue length and how

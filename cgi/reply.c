@@ -24,6 +24,14 @@ reply_head(struct req *r, int status, const char *ctype, const char *headers,
 	char	head[4096], clen[48];
 	int	n;
 
+	/* An identity from the cache is confirmed before anything is said;
+	 * when it no longer holds, auth_confirm has answered instead. */
+	if (r->muted)
+		return -1;
+	if (auth_confirm(r) != 0) {
+		r->muted = 1;
+		return -1;
+	}
 	r->status = status;
 	clen[0] = '\0';
 	if (framed)
@@ -66,6 +74,8 @@ reply_stream_open(struct req *r, int status)
 void
 reply_stream_literal(struct req *r, const char *text)
 {
+	if (r->muted)
+		return;
 	FCGX_PutStr(text, (int)strlen(text), r->fcgx->out);
 }
 
@@ -76,6 +86,8 @@ reply_stream_json(struct req *r, const cJSON *value)
 {
 	char	*text;
 
+	if (r->muted)
+		return;
 	if ((text = cJSON_PrintUnformatted(value)) == NULL) {
 		log_warn("reply: out of memory printing JSON for %s", r->path);
 		reply_stream_literal(r, "null");
@@ -100,6 +112,12 @@ reply_json(struct req *r, int status, const cJSON *body, const char *location)
 		snprintf(hdr, sizeof(hdr), "Location: %s\r\n", location);
 	reply_raw(r, status, "application/json", hdr, text, strlen(text));
 	cJSON_free(text);
+}
+
+void
+reply_json_printed(struct req *r, int status, const char *text)
+{
+	reply_raw(r, status, "application/json", NULL, text, strlen(text));
 }
 
 #define PAGE_CSP	"Content-Security-Policy: default-src 'none'; " \

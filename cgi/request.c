@@ -85,8 +85,6 @@ req_init(struct req *r)
 	if (r->query == NULL)
 		r->query = "";
 	r->ctype = param(r, "CONTENT_TYPE");
-	r->user = param(r, "REMOTE_USER");
-	r->role = param(r, "SPIDERPIG_ROLE");
 
 	/* nginx's normalised $document_uri; else the raw URI sans query. */
 	if ((uri = param(r, "DOCUMENT_URI")) != NULL)
@@ -121,7 +119,8 @@ req_is_auth(struct req *r)
 	    strcmp(r->path, "/_auth") == 0;
 }
 
-/* The role gate: identity comes only from nginx's params, never a header. */
+/* The role gate: identity comes only from auth_identify, never a header
+ * or a FastCGI parameter. */
 static int
 req_gate(struct req *r, const struct route *rt)
 {
@@ -207,16 +206,24 @@ req_check_origin(struct req *r)
 	return 0;
 }
 
+/*
+ * Everything but the public routes needs a live token or session, unknown
+ * paths included (a stranger learns nothing about which exist): checked
+ * here, in the same request as the work.
+ */
 void
-req_serve(FCGX_Request *fr, const struct cfg *cfg, PGconn **dbp)
+req_serve(FCGX_Request *fr, const struct cfg *cfg, PGconn **dbp,
+    struct authcache *cache)
 {
 	struct req		 r;
 	const struct route	*rt;
+	enum route_result	 found;
 
 	memset(&r, 0, sizeof(r));
 	r.fcgx = fr;
 	r.cfg = cfg;
 	r.dbp = dbp;
+	r.cache = cache;
 	r.method = "?";
 	r.path = "?";
 	if (req_init(&r) != 0)
@@ -225,7 +232,11 @@ req_serve(FCGX_Request *fr, const struct cfg *cfg, PGconn **dbp)
 		auth_check(&r);
 		goto done;
 	}
-	switch (route_match(&r, &rt)) {
+	found = route_match(&r, &rt);
+	if ((found != ROUTE_FOUND || rt->role != ROLE_PUBLIC) &&
+	    auth_identify(&r) != 0)
+		goto done;
+	switch (found) {
 	case ROUTE_NOT_FOUND:
 		reply_problem(&r, 404, NULL, "no such resource: %.200s", r.path);
 		goto done;

@@ -128,7 +128,8 @@ req_exec_page(struct req *r, const char *sql, int nparams,
 	if ((res = db_exec(c, sql, nparams, params, &err)) == NULL) {
 		html_db_error(r, err);
 		PQclear(err);
-	}
+	} else
+		r->queried = 1;
 	return res;
 }
 

@@ -16,7 +16,7 @@ $t->answer($id, $t->prompt($id), 'y');
 my $p = $t->prompt($id);
 
 $s->signal_worker($first, 'KILL');
-$s->wait_for(sub { grep({ $_ eq 'signal TERM' } @{ $t->fake_log }) }, 10,
+$s->wait_for(sub { grep({ $_ eq 'signal TERM' } @{ $t->fake_log }) }, 30,
     'scap to get its death signal');
 pass('scap ended with its worker');
 $s->start_worker;

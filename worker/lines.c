@@ -136,8 +136,9 @@ utf8_valid_len(const unsigned char *s, size_t n)
 	return need;
 }
 
-size_t
-copy_escape(char *dst, const char *src, size_t n)
+/* copy_escape, and copy_clean when escape is 0. */
+static size_t
+copy_field(char *dst, const char *src, size_t n, int escape)
 {
 	const unsigned char	*s = (const unsigned char *)src;
 	char			*d = dst;
@@ -158,33 +159,32 @@ copy_escape(char *dst, const char *src, size_t n)
 			}
 			continue;
 		}
-		switch (c) {
-		case '\\':
-			*d++ = '\\';
-			*d++ = '\\';
-			break;
-		case '\t':
-			*d++ = '\\';
-			*d++ = 't';
-			break;
-		case '\n':
-			*d++ = '\\';
-			*d++ = 'n';
-			break;
-		case '\r':
-			*d++ = '\\';
-			*d++ = 'r';
-			break;
-		case '\0':
+		if (c == '\0') {
 			memcpy(d, "\xEF\xBF\xBD", 3);
 			d += 3;
-			break;
-		default:
+		} else if (!escape)
 			*d++ = (char)c;
-		}
+		else if (c == '\\' || c == '\t' || c == '\n' || c == '\r') {
+			*d++ = '\\';
+			*d++ = c == '\\' ? '\\' : c == '\t' ? 't' :
+			    c == '\n' ? 'n' : 'r';
+		} else
+			*d++ = (char)c;
 		i++;
 	}
 	return (size_t)(d - dst);
+}
+
+size_t
+copy_escape(char *dst, const char *src, size_t n)
+{
+	return copy_field(dst, src, n, 1);
+}
+
+size_t
+copy_clean(char *dst, const char *src, size_t n)
+{
+	return copy_field(dst, src, n, 0);
 }
 
 size_t

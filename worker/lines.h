@@ -59,6 +59,14 @@ size_t	 utf8_valid_len(const unsigned char *s, size_t n);
 size_t	 copy_escape(char *dst, const char *src, size_t n);
 
 /*
+ * The same value for a COPY binary-format field: what copy_escape's field
+ * stores once COPY has read it (NUL and invalid UTF-8 as U+FFFD, every
+ * other byte as it is). dst must hold COPY_ESCAPE_MAX(n) bytes. Returns
+ * the bytes written.
+ */
+size_t	 copy_clean(char *dst, const char *src, size_t n);
+
+/*
  * Format a timestamp (microseconds since the Unix epoch) as a timestamptz
  * literal in UTC, "2024-05-01 12:00:00.123456+00". out must hold 40 bytes.
  * Returns the length.

@@ -1,5 +1,6 @@
-/* t/unit/worker_copy.c: the worker's line splitter and COPY text escaping
- * (worker/lines.c, from build/libspiderpig-worker.a). */
+/* t/unit/worker_copy.c: the worker's line splitter, COPY text escaping and
+ * the binary format's cleaning (worker/lines.c, from
+ * build/libspiderpig-worker.a). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,18 @@ esc_is(const char *in, size_t n, const char *want, const char *what)
 	ok(good, "%s", what);
 	if (!good)
 		printf("# got \"%.*s\"\n", (int)len, out);
+	return good;
+}
+
+static int
+clean_is(const char *in, size_t n, const char *want, size_t wantlen,
+    const char *what)
+{
+	char	out[256];
+	size_t	len = copy_clean(out, in, n);
+	int	good = len == wantlen && memcmp(out, want, len) == 0;
+
+	ok(good, "copy_clean: %s", what);
 	return good;
 }
 
@@ -129,6 +142,14 @@ main(void)
 	    "a cut moves before a multi-byte character");
 	free(big);
 	free(g);
+
+	clean_is("a\tb\\c\nd\re", 9, "a\tb\\c\nd\re", 9,
+	    "tab, backslash, newline and CR stay as they are");
+	clean_is("x\0y", 3, "x\xEF\xBF\xBDy", 5, "NUL becomes U+FFFD");
+	clean_is("\xC3\xA9\xFF", 3, "\xC3\xA9\xEF\xBF\xBD", 5,
+	    "valid UTF-8 stays, an invalid byte becomes U+FFFD");
+	clean_is("\x1b[31m", 5, "\x1b[31m", 5,
+	    "other control characters are stored (the readers escape them)");
 
 	return tap_done();
 }
