@@ -2,7 +2,8 @@
 # commands the README opens with; both install what a fresh Debian 12 lacks.
 
 CC      ?= cc
-PKGS    := fcgi libpq libcjson openssl inih liboath libqrencode cjose libcurl libwebsockets libsystemd
+# One line: tools/fuzz reads it.
+PKGS    := fcgi libpq libcjson openssl inih liboath libqrencode cjose libcurl libwebsockets yaml-0.1 libsystemd
 CFLAGS  ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral -pthread -Ilib
@@ -16,7 +17,7 @@ DEBS := build-essential pkg-config libfcgi-dev libpq-dev libcjson-dev \
         postgresql nginx openssl curl wrk \
         libdbd-pg-perl libio-socket-ssl-perl libjson-perl clang \
         libclang-rt-14-dev liboath-dev libqrencode-dev acl chromium \
-        libwebsockets-dev libsystemd-dev mandoc prometheus
+        libwebsockets-dev libyaml-dev mtail prometheus libsystemd-dev mandoc
 
 B := build
 LIB_SRC    := $(wildcard lib/*.c)
@@ -44,7 +45,7 @@ VOCAB_OUT  := sql/vocab.sql doc/vocabulary.md
 # node_modules so nginx serves them from /static/vendor/.
 VENDOR     := static/vendor/uPlot.iife.min.js static/vendor/uPlot.min.css
 
-.PHONY: all deps build run test asan bench fuzz clean install
+.PHONY: all deps build run test asan bench fuzz clean canary-trial install
 
 all: build
 
@@ -58,7 +59,7 @@ deps:
 	fi
 
 build: $(B)/spiderpig-fcgi $(B)/spiderpig-worker $(B)/spiderpig-stream \
-       $(UNIT_BIN) $(VOCAB_OUT) $(VENDOR)
+       $(UNIT_BIN) $(VOCAB_OUT) $(VENDOR) $(B)/canary-trial $(B)/demo-traffic
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -105,6 +106,21 @@ $(B)/t/%: t/unit/%.c $(B)/libspiderpig-cgi.a $(B)/libspiderpig-worker.a $(B)/lib
 	    $(B)/libspiderpig-cgi.a $(B)/libspiderpig-worker.a \
 	    $(B)/libspiderpig-stream.a $(B)/libspiderpig.a $(PKG_LIBS) $(LDLIBS)
 
+# The canary judge's trial (simulation) and the demo fleet's traffic
+# generator (make run, the fleet tests, tools/canary-trial).
+$(B)/canary-trial: tools/canary-trial.c $(B)/libspiderpig.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/demo-traffic: tools/demo-traffic.c
+	$(CC) $(CFLAGS) $(LDFLAGS) $(PKG_CFLAGS) -o $@ $< $(shell pkg-config --libs libcurl) $(LDLIBS)
+
+# Simulated and real releases against both canary judgements (not part of
+# make test: the real runs take minutes). CANARY_RUNS good and as many bad
+# deployments on a demo fleet; 0 skips them.
+CANARY_RUNS ?= 5
+canary-trial: deps build
+	tools/canary-trial $(CANARY_RUNS)
+
 # The vocabulary's SQL and docs, generated from lib/vocab.def.
 $(B)/vocab-gen: tools/vocab-gen.c $(B)/lib/vocab.o
 	$(CC) $(CFLAGS) -o $@ $^
@@ -115,9 +131,10 @@ sql/vocab.sql: $(B)/vocab-gen
 doc/vocabulary.md: $(B)/vocab-gen
 	$(B)/vocab-gen doc > $@.tmp && mv $@.tmp $@
 
-# The whole stack on https://localhost:8443 until Ctrl-C.
+# The whole stack on https://localhost:8443 until Ctrl-C, with the demo
+# fleet (SPIDERPIG_FLEET=0 leaves it out).
 run: deps build idp/node_modules/.package-lock.json
-	tools/stack run state
+	SPIDERPIG_FLEET=$${SPIDERPIG_FLEET:-1} tools/stack run state
 
 # The bundled OIDC provider's npm packages (make run, tests), exactly as locked.
 idp/node_modules/.package-lock.json: idp/package-lock.json

@@ -38,6 +38,8 @@ static const char *const cfg_kinds[] = {
 	[CFG_KIND_COMMAND] = "command",
 	[CFG_KIND_GERRIT_MERGE] = "gerrit-merge",
 	[CFG_KIND_GIT_CHERRY_PICK] = "git-cherry-pick",
+	[CFG_KIND_HTTPBB] = "httpbb",
+	[CFG_KIND_CANARY] = "canary",
 };
 
 const char *
@@ -57,6 +59,34 @@ cfg_kind_from_name(const char *name)
 		if (strcmp(cfg_kinds[i], name) == 0)
 			return (int)i;
 	return -1;
+}
+
+/*
+ * A key of a [stage NAME] section other than command, rollback and timeout:
+ * kind, which must come first, and then the keys of the httpbb and canary
+ * kinds, kept as "key=value" for the worker to check (worker/builtin.c).
+ * 1 to go on, 0 for an error, -1 for a key no kind takes.
+ */
+static int
+cfg_stage_kind_key(struct cfg_command *cmd, const char *name,
+    const char *value)
+{
+	int	k;
+
+	if (strcmp(name, "kind") == 0) {
+		if ((k = cfg_kind_from_name(value)) == -1 || cmd->nopts > 0)
+			return 0;
+		cmd->kind = (enum cfg_stage_kind)k;
+		return 1;
+	}
+	if ((cmd->kind != CFG_KIND_HTTPBB && cmd->kind != CFG_KIND_CANARY) ||
+	    cmd->nopts == CFG_MAX_OPTS ||
+	    strchr(name, '=') != NULL)
+		return -1;
+	if (asprintf(&cmd->opts[cmd->nopts], "%s=%s", name, value) == -1)
+		return 0;
+	cmd->nopts++;
+	return 1;
 }
 
 void
@@ -378,8 +408,11 @@ cfg_check_sources(struct cfg *c, char *err, size_t errsz)
 		k = c->stages[i].kind;
 		if (k == CFG_KIND_COMMAND)
 			continue;
+		/* httpbb and canary: their keys are the worker's to check. */
+		if (k == CFG_KIND_HTTPBB || k == CFG_KIND_CANARY)
+			continue;
 		if (i != STAGE_MERGE) {
-			snprintf(err, errsz, "[stage %s] kind %s: built-in kinds "
+			snprintf(err, errsz, "[stage %s] kind %s: the merge kinds "
 			    "are for the merge stage", cfg_stage_name(i),
 			    cfg_kind_name(k));
 			return -1;
@@ -531,14 +564,8 @@ cfg_handler(void *user, const char *section, const char *name,
 		}
 		if (strcmp(name, "timeout") == 0)
 			return cfg_int(value, 1, 86400, &cmd->timeout) == 0;
-		if (strcmp(name, "kind") == 0) {
-			int k = cfg_kind_from_name(value);
-
-			if (k == -1)
-				return 0;
-			cmd->kind = (enum cfg_stage_kind)k;
-			return 1;
-		}
+		if ((st = cfg_stage_kind_key(cmd, name, value)) != -1)
+			return st;
 	}
 	snprintf(p->err, p->errsz, "unknown key [%s] %s", section, name);
 	p->failed = 1;
@@ -632,7 +659,7 @@ fail:
 void
 cfg_free(struct cfg *c)
 {
-	size_t	i;
+	size_t	i, k;
 
 	if (c == NULL)
 		return;
@@ -652,6 +679,8 @@ cfg_free(struct cfg *c)
 	for (i = 0; i < STAGE__COUNT; i++) {
 		cfg_argv_free(c->stages[i].argv);
 		cfg_argv_free(c->stages[i].rollback);
+		for (k = 0; k < c->stages[i].nopts; k++)
+			free(c->stages[i].opts[k]);
 	}
 	cfg_argv_free(c->scap_argv);
 	free(c->oidc_issuer);

@@ -19,20 +19,29 @@ enum cfg_mode {
 	CFG_MODE_SCAP,
 };
 
-/* What runs a stage: a command, or a built-in kind (`kind =` in the
- * stage's section; merge only). */
+#define CFG_MAX_OPTS    32
+
+/* What runs a stage: a command, or a built-in kind (`kind =` first in the
+ * stage's section). The merge kinds take their settings from [gerrit] and
+ * [git]; httpbb and canary from keys of their own stage's section. */
 enum cfg_stage_kind {
 	CFG_KIND_COMMAND = 0,
 	CFG_KIND_GERRIT_MERGE,		/* "gerrit-merge": approve, poll */
 	CFG_KIND_GIT_CHERRY_PICK,	/* "git-cherry-pick": [git] */
+	CFG_KIND_HTTPBB,		/* "httpbb": worker/smoke.c */
+	CFG_KIND_CANARY,		/* "canary": worker/canary.c */
 };
 
-/* One stage: argv arrays are NULL-terminated; rollback may be NULL. */
+/* One stage: argv arrays are NULL-terminated; rollback may be NULL. The
+ * httpbb and canary kinds keep their keys as "key=value" in opts, checked
+ * by the worker at startup (worker/builtin.c). */
 struct cfg_command {
 	char   **argv;
 	char   **rollback;
 	int      timeout;		/* seconds */
 	enum cfg_stage_kind kind;
+	char    *opts[CFG_MAX_OPTS];
+	size_t   nopts;
 };
 
 struct cfg {

@@ -59,8 +59,10 @@ like(slurp("$p/share/spiderpig/nginx/spiderpig-http.conf"),
 
 # Every key spiderpig.ini(5) documents has a comment in an example.
 my $man = slurp("$repo/man/spiderpig.ini.5");
-my %keys = map { $_ => 1 } $man =~ /^\.It Cm (\w+)/mg;
-$keys{$_} = 1 for $man =~ /^\.It Cm \w+ , Cm (\w+)/mg;
+my %keys;
+for my $line ($man =~ /^\.It Cm (.*)$/mg) {
+    $keys{$_} = 1 for grep { /^\w+$/ } split /\s*,\s*(?:Cm\s+)?/, $line;
+}
 my $examples = join "\n", map { slurp("$p/share/spiderpig/examples/$_") }
     qw(spiderpig.ini worker.ini stream.ini);
 my @undocumented = grep { $examples !~ /^;.*\b\Q$_\E\b/m } sort keys %keys;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "builtin.h"
 #include "db.h"
 #include "run.h"
 #include "util.h"
@@ -224,6 +225,73 @@ job_command(struct worker *w, struct job *j, const char *stage,
 	return run_command(&sp, ok, detail, detailsz);
 }
 
+/* builtin_ctx.keepalive: a heartbeat that waits for its answer (a built-in
+ * stage runs in this process, between its own network calls). -1 when the
+ * row is no longer ours in expect_state, or on a second SIGTERM; a
+ * database that does not answer is not a lost lease (the next call tries
+ * again, as run.c does). */
+static int
+job_builtin_keepalive(void *arg)
+{
+	struct job_lease *l = arg;
+
+	signals_drain(&l->w->sig);
+	if (l->w->sig.terms >= 2)
+		return -1;
+	return job_lease_renew(l->w, l->j) == 0 ? -1 : 0;
+}
+
+/* A number for a double precision parameter ("NaN" for none). */
+static void
+job_num(double v, char *buf, size_t bufsz)
+{
+	if (v != v)
+		snprintf(buf, bufsz, "NaN");
+	else
+		snprintf(buf, bufsz, "%.17g", v);
+}
+
+/* builtin_ctx.record: one canary sample (spiderpig.canary_record). */
+static void
+job_builtin_record(void *arg, const struct builtin_sample *s)
+{
+	struct job_lease *l = arg;
+	char		 num[7][32], *out = NULL;
+	const char	*params[10] = { l->j->idstr, l->w->id, num[0], s->judge,
+			    num[1], num[2], num[3], num[4], num[5], s->verdict };
+
+	job_num(s->elapsed, num[0], sizeof(num[0]));
+	job_num(s->canary_errors, num[1], sizeof(num[1]));
+	job_num(s->canary_requests, num[2], sizeof(num[2]));
+	job_num(s->control_errors, num[3], sizeof(num[3]));
+	job_num(s->control_requests, num[4], sizeof(num[4]));
+	job_num(s->statistic > 1e300 ? 1e300 : s->statistic, num[5],
+	    sizeof(num[5]));
+	if (job_call(l->w, "select spiderpig.canary_record($1, $2, $3, $4, "
+	    "$5, $6, $7, $8, $9, $10)", 10, params, 0, &out) == -1)
+		log_warn("deployment %s: cannot record a canary sample",
+		    l->j->idstr);
+	free(out);
+}
+
+/* Run the built-in stage cmd for j (builtin.c). */
+static enum run_status
+job_builtin(struct worker *w, struct job *j, const struct cfg_command *cmd,
+    const char *stage, int *ok, char *detail, size_t detailsz)
+{
+	struct job_lease lease = { w, j, j->state };
+	struct builtin_ctx ctx = {
+		.log = &j->log,
+		.sig = &w->sig,
+		.keepalive_ms = w->cfg->heartbeat_interval * 1000,
+		.arg = &lease,
+		.keepalive = job_builtin_keepalive,
+		.record = job_builtin_record,
+	};
+
+	return builtin_run(cmd, stage, &ctx, ok, detail, detailsz);
+}
+
 /* One stage: stage_begin, the command, stage_done. Returns 0 when the
  * stage ran and was reported, else -1. */
 static int
@@ -243,7 +311,11 @@ job_stage(struct worker *w, struct job *j, enum cfg_stage st)
 		    j->idstr, name, state != NULL ? state : "not held");
 		goto out;
 	}
-	if (cmd->kind != CFG_KIND_COMMAND) {
+	if (cmd->kind == CFG_KIND_HTTPBB || cmd->kind == CFG_KIND_CANARY) {
+		if (job_builtin(w, j, cmd, name, &ok, detail,
+		    sizeof(detail)) != RUN_DONE)
+			goto out;
+	} else if (cmd->kind != CFG_KIND_COMMAND) {
 		if (merge_run(w, j, cmd->kind, cmd->timeout, &ok, detail,
 		    sizeof(detail)) != RUN_DONE)
 			goto out;

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "builtin.h"
 #include "cfg.h"
 #include "db.h"
 #include "gerrit.h"
@@ -218,6 +219,14 @@ worker_start(struct worker *w, const char *path)
 		return 2;
 	}
 	if (stageuser_init(w->cfg->stage_user, err, sizeof(err)) == -1) {
+		log_warn("%s: %s", path, err);
+		return 2;
+	}
+	if (builtin_init() == -1) {
+		log_warn("startup: libcurl did not initialise");
+		return 1;
+	}
+	if (builtin_check(w->cfg, err, sizeof(err)) == -1) {
 		log_warn("%s: %s", path, err);
 		return 2;
 	}

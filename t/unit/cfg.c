@@ -188,7 +188,24 @@ main(void)
 	refused("[gerrit]\npassword_file = pw\n", ":2:",
 	    "password_file must be an absolute path");
 	refused("[stage sync_test]\nkind = git-cherry-pick\n",
-	    "built-in kinds are for the merge stage", "kinds are for merge only");
+	    "the merge kinds are for the merge stage", "merge kinds are for merge only");
+	refused("[stage smoke_test]\ntests = /x.yaml\n", ":2: unknown key",
+	    "a built-in kind's key without its kind");
+	refused("[stage smoke_test]\ntests = /x.yaml\nkind = httpbb\n", ":2:",
+	    "kind after the kind's keys");
+	refused("[stage merge]\nkind = gerrit-merge\ntests = /x.yaml\n", ":3: unknown key",
+	    "httpbb keys under another kind");
+	c = load("[stage smoke_test]\nkind = httpbb\ntests = /a.yaml\ntests = /b.yaml\n"
+	    "targets = 127.0.0.1:8081\n[stage canary_check]\nkind = canary\n"
+	    "canary_errors = sum(e{host=~\"canary.*\"})\n", err, sizeof(err));
+	ok(c != NULL && c->stages[STAGE_SMOKE_TEST].kind == CFG_KIND_HTTPBB &&
+	    c->stages[STAGE_SMOKE_TEST].nopts == 3 &&
+	    strcmp(c->stages[STAGE_SMOKE_TEST].opts[1], "tests=/b.yaml") == 0 &&
+	    c->stages[STAGE_CANARY_CHECK].kind == CFG_KIND_CANARY &&
+	    strcmp(c->stages[STAGE_CANARY_CHECK].opts[0],
+	    "canary_errors=sum(e{host=~\"canary.*\"})") == 0,
+	    "httpbb and canary keep their keys, in order, for the worker");
+	cfg_free(c);
 	refused("[stage merge]\nkind = rsync\n", ":2:", "an unknown kind");
 	refused("[stage merge]\nkind = git-cherry-pick\n",
 	    "needs [git] dir, remote and branch", "git-cherry-pick needs [git]");

@@ -28,6 +28,16 @@ package SP::Stack;
 #   $s->conninfo([user]), $s->dbh, $s->token(user[, label]), $s->repo,
 #   $s->stack(CMD, ARGS) (tools/stack CMD DIR ARGS), $s->worker_pids,
 #   $s->stop_postgres([mode]), $s->api(..., url => FULL_URL, body => BYTES)
+#   stages => {smoke_test => {kind => 'httpbb', tests => [...], ...}}: a
+#       hash sets a built-in kind and its keys (kind first; an array value
+#       repeats the key; @DIR@ becomes the stack's folder, @PORT_demo_test@
+#       the port $s->port('demo_test'))
+#   fleet => 1: the demo fleet (tools/stack SPIDERPIG_FLEET=1: seven demo
+#       servers, mtail, Prometheus, the traffic generator, and the built-in
+#       smoke test and canary stages in worker.ini), started after nginx;
+#       fleet => {SPIDERPIG_DEMO_ERROR_PCT => 4, ...} also sets those.
+#       $s->port('fleet_test1' ... 'fleet_prod4', 'fleet_mtail',
+#       'fleet_prometheus')
 #   sections => {gerrit => {url => ...}, 'stage merge' => {kind => ...}}
 #       set keys of any ini section (added when the template lacks it)
 # SP_KEEP=1 keeps the folder; SP_TMPDIR picks where folders go (/tmp).
@@ -76,8 +86,9 @@ $SIG{INT} = $SIG{TERM} = sub { exit 130 } unless $SIG{INT};
 
 sub new {
     my ($class, %opt) = @_;
-    my %known = map { $_ => 1 } qw(workers nginx stages worker settings env nginx_conf oidc stream scap sections);
+    my %known = map { $_ => 1 } qw(workers nginx stages worker settings env nginx_conf oidc stream scap sections fleet);
     for (keys %opt) { croak "SP::Stack: unknown option '$_'" unless $known{$_} }
+    my @fleet_names = qw(test1 canary1 canary2 prod1 prod2 prod3 prod4 mtail prometheus);
     my $self = bless {
         opt     => \%opt,
         owner   => $$,
@@ -110,6 +121,13 @@ sub new {
             SPIDERPIG_IDP_LIFETIME => 900) : (),
         %{ $opt{env} // {} },
     );
+    if ($opt{fleet}) {
+        my @fp = free_ports(scalar @fleet_names);
+        $self->{port}{"fleet_$fleet_names[$_]"} = $fp[$_] for 0 .. $#fleet_names;
+        $env{SPIDERPIG_FLEET} = 1;
+        $env{SPIDERPIG_FLEET_PORTS} = join ',', @fp;
+        %env = (%env, %{ $opt{fleet} }) if ref $opt{fleet} eq 'HASH';
+    }
     $self->{env} = \%env;
 
     eval {
@@ -135,6 +153,7 @@ sub new {
         $self->stack('start', 'stream') if $opt{stream};
         if ($opt{nginx} // 1) {
             $self->stack('start', 'fcgi', 'nginx');
+            $self->stack('start', 'fleet') if $opt{fleet};
             $self->wait_for(sub {
                 my $r = $self->api(GET => '/api/v1/healthz');
                 $r->{status} == 200;
@@ -249,6 +268,18 @@ sub _override_ini {
             croak "stages: unknown stage in '$k'";
         }
         my $v = $stages->{$k};
+        if (ref $v eq 'HASH') {
+            croak "stages: $k => {...} needs a kind" unless $v->{kind} && $key eq 'command';
+            my @kv = ([ kind => [ $v->{kind} ] ]);
+            for my $o (sort grep { $_ ne 'kind' } keys %$v) {
+                my @vals = map { (my $x = $_) =~ s/\@DIR\@/$self->{dir}/g;
+                    $x =~ s/\@PORT_(\w+)\@/$self->{port}{$1} \/\/ croak "no port $1"/ge; $x }
+                    ref $v->{$o} eq 'ARRAY' ? @{ $v->{$o} } : ($v->{$o});
+                push @kv, [ $o, \@vals ];
+            }
+            push @{ $set{"stage $stage"} }, @kv;
+            next;
+        }
         push @{ $set{"stage $stage"} },
             [ $key, [ $key eq 'timeout' ? $v : $self->{json}->encode($v) ] ];
     }
