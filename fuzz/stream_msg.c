@@ -45,26 +45,5 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	return 0;
 }
 
-#ifndef SPIDERPIG_LIBFUZZER
-/* Replay each file named on the command line through the harness. */
-int
-main(int argc, char *argv[])
-{
-	static uint8_t	 buf[STREAM_RX_MAX + 2];
-	FILE		*fp;
-	size_t		 n;
-	int		 i;
-
-	for (i = 1; i < argc; i++) {
-		if ((fp = fopen(argv[i], "rb")) == NULL) {
-			perror(argv[i]);
-			return 1;
-		}
-		n = fread(buf, 1, sizeof(buf), fp);
-		fclose(fp);
-		LLVMFuzzerTestOneInput(buf, n);
-		printf("%s: ok\n", argv[i]);
-	}
-	return 0;
-}
-#endif
+#define FUZZ_REPLAY_MAX	(STREAM_RX_MAX + 2)
+#include "replay.h"
