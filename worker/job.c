@@ -25,8 +25,9 @@ struct job_lease {
 
 /* See worker.h. */
 int
-job_call(struct worker *w, const char *sql, int n, const char *const *params,
-    int retry_ms, char **out)
+job_call_on(struct worker *w, PGconn **conn, const char *appname, int drain,
+    const char *sql, int n, const char *const *params, int retry_ms,
+    char **out)
 {
 	PGresult	*res, *err;
 	int64_t		 until = util_now_ms() + retry_ms;
@@ -35,9 +36,9 @@ job_call(struct worker *w, const char *sql, int n, const char *const *params,
 
 	*out = NULL;
 	for (;;) {
-		w->db = db_ensure(w->db, w->cfg->db_worker, "spiderpig-worker");
-		if (w->db != NULL) {
-			res = db_exec(w->db, sql, n, params, &err);
+		*conn = db_ensure(*conn, w->cfg->db_worker, appname);
+		if (*conn != NULL) {
+			res = db_exec(*conn, sql, n, params, &err);
 			if (res != NULL) {
 				if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
 					*out = strdup(PQgetvalue(res, 0, 0));
@@ -51,11 +52,21 @@ job_call(struct worker *w, const char *sql, int n, const char *const *params,
 			if (status != 503)
 				return -1;
 		}
-		signals_drain(&w->sig);
+		if (drain)
+			signals_drain(&w->sig);
 		if (util_now_ms() >= until || w->sig.terms >= 2)
 			return -1;
 		nanosleep(&ts, NULL);
 	}
+}
+
+/* See worker.h. */
+int
+job_call(struct worker *w, const char *sql, int n, const char *const *params,
+    int retry_ms, char **out)
+{
+	return job_call_on(w, &w->db, "spiderpig-worker", 1, sql, n, params,
+	    retry_ms, out);
 }
 
 /* Fill j from the claimed row; 0, or -1 when the row is empty. */

@@ -65,34 +65,9 @@ static int
 side_call(struct scap_run *r, const char *sql, int n,
     const char *const *params, int retry_ms, char **out)
 {
-	struct worker	*w = r->w;
-	PGresult	*res, *err;
-	int64_t		 until = util_now_ms() + retry_ms;
-	struct timespec	 ts = { 0, 250 * 1000000 };
-	int		 status;
-
-	*out = NULL;
-	for (;;) {
-		w->side = db_ensure(w->side, w->cfg->db_worker, SCAP_APPNAME);
-		if (w->side != NULL) {
-			res = db_exec(w->side, sql, n, params, &err);
-			if (res != NULL) {
-				if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0))
-					*out = strdup(PQgetvalue(res, 0, 0));
-				PQclear(res);
-				return 0;
-			}
-			status = db_error_status(err);
-			if (err != NULL)
-				log_warn("%s: %s", sql, PQresultErrorMessage(err));
-			PQclear(err);
-			if (status != 503)
-				return -1;
-		}
-		if (util_now_ms() >= until || w->sig.terms >= 2)
-			return -1;
-		nanosleep(&ts, NULL);
-	}
+	/* No signals_drain here: the main loop owns the signal state. */
+	return job_call_on(r->w, &r->w->side, SCAP_APPNAME, 0, sql, n, params,
+	    retry_ms, out);
 }
 
 /* The state a call answered: ours when it is the one we asked for (we

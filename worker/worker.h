@@ -70,6 +70,12 @@ int		 scapjob_run(struct worker *, struct logw_sink *log,
  */
 int		 job_call(struct worker *, const char *sql, int n,
 		    const char *const *params, int retry_ms, char **out);
+/* job.c: the same on another connection (*conn, reconnected as appname),
+ * draining the signal state between tries only when drain is set (the
+ * thread that owns it). */
+int		 job_call_on(struct worker *, PGconn **conn, const char *appname,
+		    int drain, const char *sql, int n, const char *const *params,
+		    int retry_ms, char **out);
 
 /* job.c: run one command for j (stage or rollback), renewing the lease
  * while the row stays in expect_state. See run_command() for the rest. */
