@@ -45,10 +45,10 @@ is($st, 'awaiting_failure', 'the canary judge failed the bad change');
 $st = wait_any($s, $bad, qr/^(awaiting_ack|rolled_back|rollback_failed)$/, 60);
 is($st, 'awaiting_ack', 'rolled back without anyone answering');
 $log = log_of($s, $bad, qr/rollback (done|FAILED)/);
-like($log, qr/canary: verdict fail: canary check failed after \d+ s: canary error rate [\d.]+x the others'/,
+like($log, qr/canary: verdict fail: canary check failed after \d+ s: (?:canary error rate [\d.]+x the others'|\d+ canary errors \(.*\) while the others had none)/,
     'the verdict and its numbers in the log');
 my $why = $s->sql('select rollback_reason from spiderpig.deployments where id = $1', $bad)->[0]{rollback_reason} // '';
-like($why, qr/^canary_check failed: canary check failed after \d+ s: canary error rate .*\(the failure prompt timed out\)$/, "the reason: $why");
+like($why, qr/^canary_check failed: canary check failed after \d+ s: (?:canary error rate|\d+ canary errors) .*\(the failure prompt timed out\)$/, "the reason: $why");
 is(serves($_), $good, "$_ is back on the good release") for qw(canary1 canary2 test1);
 is(serves('prod2'), $good, 'production never saw the bad release');
 my $n = $s->sql('select count(*) as n from spiderpig.canary_samples where deployment_id = $1', $bad)->[0]{n};

@@ -432,6 +432,14 @@ canary_detail(const struct canary_judge *j, enum canary_verdict v,
 		snprintf(detail, detailsz, "canary check failed after %.0f s: "
 		    "%.0f canary errors reached the threshold of %.0f", elapsed,
 		    c->canary_errors, j->p.threshold);
+	else if (j->e_reject >= 1 / j->p.alpha && c->control_errors <= 0)
+		snprintf(detail, detailsz, "canary check failed after %.0f s: "
+		    "%.0f canary errors (%.0f errors/%.0f %s) while the others "
+		    "had none in %.0f %s (e-value %.3g >= %.0f)", elapsed,
+		    c->canary_errors, c->canary_errors, c->canary_requests,
+		    j->p.exposure != NULL ? j->p.exposure : "requests",
+		    c->control_requests, j->p.exposure != NULL ?
+		    j->p.exposure : "requests", j->e_reject, 1 / j->p.alpha);
 	else if (j->e_reject >= 1 / j->p.alpha)
 		snprintf(detail, detailsz, "canary check failed after %.0f s: "
 		    "canary error rate %.2fx the others' (%.0f errors/%.0f %s "

@@ -29,6 +29,7 @@ our %SCENARIOS = (
     sparse_good => [1, 1],
     sparse_bad  => [5, 1],    # 1/s -> 5/s
     quiet       => [0, 0],    # requests but no errors at all
+    canary_only => [5, 0],    # errors on the canaries, none on the others
     nodata      => undef,
     hang        => undef,
     garbage     => undef,
