@@ -5,11 +5,16 @@ package SP::MetricsDouble;
 # request counters of 2 canary and 4 other hosts at 25 requests/s each.
 #
 #   my $d = SP::MetricsDouble->new(scenario => 'bad');   # see %SCENARIOS
+#   my $d = SP::MetricsDouble->new(scenario => 'bad', seed => 7);
 #   $d->url;    # http://127.0.0.1:PORT
 #   $d->hits;   # requests answered so far (from the child's count file)
 #
-# Counters grow by Poisson draws at the scenario's rates (per host, errors
-# a second) each time they are read, so every run is a fresh stream. Any
+# Counters grow by one Poisson draw per second at the scenario's rates (per
+# host, errors a second), from a seeded generator (seed => N, 1 unless
+# given): a scenario gives the same error stream in every run, so a test's
+# outcome does not hang on a rare draw, and only the moments the judge
+# looks move with the machine's load. Within a second a counter grows
+# linearly towards the next second's total. Any
 # query naming "canary" reads the canary counters, anything else the other
 # hosts'; "requests" in a PromQL query reads requests, else errors.
 # Scenarios with no counters: nodata (an empty vector; logstash: a 404
@@ -44,7 +49,9 @@ sub new {
         Proto => 'tcp', Listen => 16, ReuseAddr => 1) or die "listen: $!";
     my (undef, $hits) = tempfile('metrics-double-XXXXXX', TMPDIR => 1, UNLINK => 1);
     my $pid = fork // die "fork: $!";
+    my $seed = $opt{seed} // 1;
     if (!$pid) {
+        srand($seed);
         eval { _serve($srv, $sc, $hits) };
         _exit(0);
     }
@@ -81,8 +88,21 @@ sub _serve {
     my ($srv, $sc, $hitfile) = @_;
     my $rates = $SCENARIOS{$sc};
     my $t0 = time;
-    my %c = (canary_errors => 0, other_errors => 0);
-    my $last = $t0;
+    # Per-second error counts, drawn in order as time reaches them, and
+    # their running totals: $cum{x}[k] errors before second k.
+    my %cum = (canary => [0], other => [0]);
+    my @per = $rates ? ($rates->[0] * 2, $rates->[1] * 4) : (0, 0);
+    my $upto = sub {
+        my ($el) = @_;
+        my $k = int($el);
+        while (@{ $cum{canary} } <= $k + 1) {
+            push @{ $cum{canary} }, $cum{canary}[-1] + _poisson($per[0]);
+            push @{ $cum{other} }, $cum{other}[-1] + _poisson($per[1]);
+        }
+        my $f = $el - $k;
+        return map { int($cum{$_}[$k] + $f * ($cum{$_}[$k + 1] - $cum{$_}[$k])) }
+            qw(canary other);
+    };
     my $hits = 0;
     my $json = JSON::PP->new->canonical;
     while (my $conn = $srv->accept) {
@@ -99,15 +119,10 @@ sub _serve {
         my ($method, $target, $body) = _read_request($conn);
         next unless defined $method;
         my $now = time;
-        if ($rates) {
-            my $dt = $now - $last;
-            $c{canary_errors} += _poisson($rates->[0] * 2 * $dt);
-            $c{other_errors} += _poisson($rates->[1] * 4 * $dt);
-            $last = $now;
-        }
         my $el = $now - $t0;
+        my ($ce, $oe) = $upto->($el);
         my %value = (
-            canary_errors => $c{canary_errors}, other_errors => $c{other_errors},
+            canary_errors => $ce, other_errors => $oe,
             canary_requests => int($RPS * 2 * $el), other_requests => int($RPS * 4 * $el),
         );
         my ($status, $type, $out) = (200, 'application/json', '');
