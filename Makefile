@@ -3,7 +3,7 @@
 
 CC      ?= cc
 # One line: tools/fuzz reads it.
-PKGS    := fcgi libpq libcjson openssl inih liboath libqrencode cjose libcurl libwebsockets yaml-0.1 libsystemd
+PKGS    := fcgi libpq libcjson openssl inih liboath libqrencode cjose libcurl libwebsockets yaml-0.1 libsystemd libseccomp
 CFLAGS  ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
            -Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral -pthread -Ilib
@@ -17,7 +17,8 @@ DEBS := build-essential pkg-config libfcgi-dev libpq-dev libcjson-dev \
         postgresql nginx openssl curl wrk \
         libdbd-pg-perl libio-socket-ssl-perl libjson-perl clang \
         libclang-rt-14-dev liboath-dev libqrencode-dev acl chromium \
-        libwebsockets-dev libyaml-dev mtail prometheus libsystemd-dev mandoc
+        libwebsockets-dev libyaml-dev mtail prometheus libsystemd-dev mandoc \
+        libseccomp-dev
 
 B := build
 LIB_SRC    := $(wildcard lib/*.c)

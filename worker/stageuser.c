@@ -2,12 +2,18 @@
  * stage user), so code a deployer controls cannot read the worker's files,
  * use its database role or signal it. The worker holds CAP_SETUID,
  * CAP_SETGID (to switch) and CAP_KILL (to stop the command's process group
- * afterwards) and nothing else; the commands hold none. */
+ * afterwards) and nothing else; the commands hold none. A seccomp filter
+ * pins the switch: the worker, and everything it starts, may change its
+ * user and group ids to the stage user's only, so CAP_SETUID in a worker
+ * taken over by a bad Gerrit answer or YAML file does not reach root or any
+ * other user. */
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 
 #include <linux/capability.h>
+
+#include <seccomp.h>
 
 #include <errno.h>
 #include <grp.h>
@@ -50,6 +56,59 @@ cap_has(const struct __user_cap_data_struct d[2], int cap)
 {
 	return (d[cap / 32].effective & (1U << (cap % 32))) != 0 &&
 	    (d[cap / 32].permitted & (1U << (cap % 32))) != 0;
+}
+
+/*
+ * Let the id-changing system calls through only with the stage user's uid
+ * or gid in every argument; any other value fails with EPERM. For all the
+ * threads of the process (TSYNC) and whatever it forks and executes
+ * (filters are inherited and cannot be removed). A rule fires on any
+ * argument unequal to the id, so "unchanged" (-1) is refused as well.
+ * setgroups passes a pointer, which seccomp cannot read: the supplementary
+ * groups are the one thing the filter does not pin (stageuser_enter sets
+ * the stage user's own). Returns 0, or -1 with a reason in err.
+ */
+static int
+confine_ids(uid_t uid, gid_t gid, char *err, size_t errsz)
+{
+	static const struct {
+		int	 nr;
+		int	 nargs;
+		int	 isgid;
+	} calls[] = {
+		{ SCMP_SYS(setuid), 1, 0 }, { SCMP_SYS(setreuid), 2, 0 },
+		{ SCMP_SYS(setresuid), 3, 0 }, { SCMP_SYS(setfsuid), 1, 0 },
+		{ SCMP_SYS(setgid), 1, 1 }, { SCMP_SYS(setregid), 2, 1 },
+		{ SCMP_SYS(setresgid), 3, 1 }, { SCMP_SYS(setfsgid), 1, 1 },
+	};
+	scmp_filter_ctx	 ctx;
+	size_t		 i;
+	int		 a, rc;
+
+	if ((ctx = seccomp_init(SCMP_ACT_ALLOW)) == NULL) {
+		snprintf(err, errsz, "seccomp_init failed");
+		return -1;
+	}
+	if ((rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1)) != 0)
+		goto fail;
+	for (i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
+		for (a = 0; a < calls[i].nargs; a++) {
+			scmp_datum_t id = calls[i].isgid ? gid : uid;
+
+			if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
+			    calls[i].nr, 1, SCMP_CMP((unsigned)a, SCMP_CMP_NE,
+			    id))) != 0)
+				goto fail;
+		}
+	if ((rc = seccomp_load(ctx)) != 0)
+		goto fail;
+	seccomp_release(ctx);
+	return 0;
+fail:
+	snprintf(err, errsz, "seccomp filter for the stage user: %s",
+	    strerror(-rc));
+	seccomp_release(ctx);
+	return -1;
 }
 
 int
@@ -119,6 +178,8 @@ stageuser_init(const char *name, char *err, size_t errsz)
 		    "groups", name, STAGEUSER_MAX_GROUPS);
 		return -1;
 	}
+	if (confine_ids(stage.uid, stage.gid, err, errsz) == -1)
+		return -1;
 	stage.set = 1;
 	return 0;
 }

@@ -7,8 +7,10 @@
  * the worker's own user, and the worker must hold no capabilities), check
  * that the worker may switch to it (CAP_SETUID, CAP_SETGID and CAP_KILL,
  * given by the operator as ambient capabilities, e.g. setpriv
- * --ambient-caps), and clear the ambient and inheritable sets so no command
- * inherits them. Returns 0, or -1 with a reason in err.
+ * --ambient-caps), clear the ambient and inheritable sets so no command
+ * inherits them, and load a seccomp filter under which the process and its
+ * children may change their uid and gid to the stage user's only (this
+ * sets no_new_privs on the worker). Returns 0, or -1 with a reason in err.
  */
 int	 stageuser_init(const char *name, char *err, size_t errsz);
 
