@@ -364,17 +364,13 @@ cfg_hooks(struct cfg *c, const char *name, const char *value)
 }
 
 /* After parsing: a [hooks] url is http(s) (plain http only to loopback
- * and when allowed) and has one secret. */
+ * and when allowed) and has one secret. Without a url the section is
+ * inert (the sender refuses to start). */
 static int
 cfg_check_hooks(struct cfg *c, char *err, size_t errsz)
 {
-	if (c->hooks_url == NULL) {
-		if (c->hooks_secret != NULL || c->hooks_secret_file != NULL) {
-			snprintf(err, errsz, "[hooks] a secret without a url");
-			return -1;
-		}
+	if (c->hooks_url == NULL)
 		return 0;
-	}
 	if (!util_url_ok(c->hooks_url, c->hooks_allow_http_loopback ?
 	    UTIL_URL_LOOPBACK_HTTP : 0)) {
 		snprintf(err, errsz, "[hooks] url must be https:// (http only "
