@@ -24,6 +24,11 @@ SET LOCAL search_path = spiderpig, pg_temp;
 
 GRANT USAGE ON SCHEMA spiderpig TO spiderpig_hooks;
 
+-- A freeze that ends by its end time changes no row when it ends (the
+-- next freeze() marks it lifted, later): the sender announces the end
+-- itself when the time comes (hooks_freeze_ends), once.
+ALTER TABLE freezes ADD COLUMN end_announced boolean NOT NULL DEFAULT false;
+
 -- psql: UPDATE spiderpig.settings SET hook_retention_days = 30. Delivered,
 -- failed and filtered rows older than this are pruned by the sender.
 ALTER TABLE settings ADD COLUMN hook_retention_days integer NOT NULL
@@ -117,19 +122,30 @@ $$;
 CREATE TRIGGER prompts_hooks AFTER INSERT ON prompts
 	FOR EACH ROW EXECUTE FUNCTION hook_prompt();
 
--- A freeze began or was lifted (by an admin, or found expired by the next
--- freeze).
-CREATE FUNCTION hook_freeze() RETURNS trigger
+-- The announcement of freeze f: frozen, or lifted at lifted_at by by.
+CREATE FUNCTION hook_queue_freeze(f freezes, frozen boolean, lifted_at
+    timestamptz, by text) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
 	none	deployments;
 BEGIN
 	PERFORM hook_queue('freeze', none, jsonb_build_object(
-	    'frozen', NEW.lifted_at IS NULL,
-	    'reason', NEW.reason,
-	    'user', coalesce(NEW.lifted_by, NEW.frozen_by),
-	    'since', NEW.since, 'until', NEW.until,
-	    'lifted_at', NEW.lifted_at));
+	    'frozen', frozen, 'reason', f.reason, 'user', by,
+	    'since', f.since, 'until', f.until, 'lifted_at', lifted_at));
+END
+$$;
+
+-- A freeze began, or an admin lifted it (its end time had not been
+-- announced yet).
+CREATE FUNCTION hook_freeze() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+	IF NEW.lifted_at IS NULL THEN
+		PERFORM hook_queue_freeze(NEW, true, NULL, NEW.frozen_by);
+	ELSE
+		PERFORM hook_queue_freeze(NEW, false, NEW.lifted_at,
+		    NEW.lifted_by);
+	END IF;
 	RETURN NULL;
 END
 $$;
@@ -137,8 +153,26 @@ CREATE TRIGGER freezes_hooks AFTER INSERT ON freezes
 	FOR EACH ROW WHEN (NEW.lifted_at IS NULL)
 	EXECUTE FUNCTION hook_freeze();
 CREATE TRIGGER freezes_hooks_lifted AFTER UPDATE OF lifted_at ON freezes
-	FOR EACH ROW WHEN (OLD.lifted_at IS NULL AND NEW.lifted_at IS NOT NULL)
+	FOR EACH ROW WHEN (OLD.lifted_at IS NULL AND NEW.lifted_at IS NOT NULL
+	    AND NOT OLD.end_announced)
 	EXECUTE FUNCTION hook_freeze();
+
+-- Announce the end of each freeze whose end time has come, once: it stays
+-- unlifted until the next freeze() or unfreeze() (which then announce
+-- nothing more). Called by hooks_claim.
+CREATE FUNCTION hook_freeze_ends() RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+	f	freezes;
+BEGIN
+	FOR f IN UPDATE freezes SET end_announced = true
+	    WHERE lifted_at IS NULL AND until <= now() AND NOT end_announced
+	    RETURNING *
+	LOOP
+		PERFORM hook_queue_freeze(f, false, f.until, 'expired');
+	END LOOP;
+END
+$$;
 
 -- Wake the sender at commit.
 CREATE FUNCTION hook_notify() RETURNS trigger
@@ -155,7 +189,9 @@ CREATE TRIGGER hook_outbox_notify AFTER INSERT ON hook_outbox
 
 -- Claim the oldest pending row if it is due: count the attempt, push its
 -- next_attempt_at out by lease (the time a send may take), and return it.
--- Rows whose event is not in events are marked filtered first; a row that
+-- Freezes whose end time has come are announced first
+-- (hook_freeze_ends); rows whose event is not in events are marked
+-- filtered; a row that
 -- already had max_attempts claims without an answer recorded (its sender
 -- died each time) is marked failed. Announcements go out in order: a
 -- newer row is not sent while an older one is pending, and SKIP LOCKED on
@@ -173,6 +209,7 @@ BEGIN
 	    OR lease <= '0' THEN
 		PERFORM raise_error('SP400', NULL, 'max_attempts >= 1, lease > 0');
 	END IF;
+	PERFORM hook_freeze_ends();
 	UPDATE hook_outbox o SET status = 'filtered', done_at = now(),
 	    last_error = 'not in the events filter'
 	    WHERE o.status = 'pending' AND NOT (o.event = ANY (events));
@@ -232,13 +269,16 @@ BEGIN
 END
 $$;
 
--- Milliseconds until the oldest pending row is due (0 when it is), NULL
--- when nothing is pending: how long the sender may sleep.
+-- Milliseconds until the oldest pending row is due or a freeze's end is
+-- to be announced (0 when one is), NULL when neither is ahead: how long
+-- the sender may sleep.
 CREATE FUNCTION hooks_next_due() RETURNS bigint
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = spiderpig, pg_temp AS $$
-	SELECT greatest(0, ceil(extract(epoch FROM o.next_attempt_at - now())
-	    * 1000))::bigint
-	FROM hook_outbox o WHERE o.status = 'pending' ORDER BY o.id LIMIT 1
+	SELECT greatest(0, ceil(extract(epoch FROM least(
+	    (SELECT o.next_attempt_at FROM hook_outbox o
+		WHERE o.status = 'pending' ORDER BY o.id LIMIT 1),
+	    (SELECT min(f.until) FROM freezes f WHERE f.lifted_at IS NULL
+		AND NOT f.end_announced)) - now()) * 1000))::bigint
 $$;
 
 -- Delete at most max_rows rows done more than settings.hook_retention_days
@@ -274,7 +314,9 @@ END
 $$;
 
 REVOKE ALL ON FUNCTION hook_queue(text, deployments, jsonb),
-    hook_deployment(), hook_prompt(), hook_freeze(), hook_notify(),
+    hook_queue_freeze(freezes, boolean, timestamptz, text),
+    hook_deployment(), hook_prompt(), hook_freeze(), hook_freeze_ends(),
+    hook_notify(),
     hooks_claim(text[], integer, interval), hooks_delivered(bigint, integer),
     hooks_failed(bigint, integer, text, integer), hooks_next_due(),
     hooks_prune(integer), metrics_core(text), metrics(text) FROM PUBLIC;
