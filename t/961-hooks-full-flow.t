@@ -1,7 +1,7 @@
 #!/usr/bin/perl
-# A whole deployment announces itself to the webhook receiver: the ready
-# prompt, started, the continue and finish prompts, finished; in that
-# order, each signed with the shared secret over "<timestamp>.<body>",
+# A whole deployment (the API, a worker running the demo stages) announces
+# itself to the webhook receiver: the ready prompt, started, the continue
+# and finish prompts, finished; in that order, each signed with the shared secret over "<timestamp>.<body>",
 # with its event and delivery id in the headers and the deployment in the
 # JSON body; every outbox row ends delivered.
 use strict; use warnings;
@@ -9,26 +9,20 @@ use lib 't/lib';
 use Test::More;
 use SP::Stack;
 use SP::Hooks;
-use SP::Flow qw(walk_stages open_prompt);
+use SP::Deploy qw(enqueue answer wait_any);
 
 my $port = (SP::Stack::free_ports(1))[0];
-my $s = SP::Stack->new(workers => 0, nginx => 0, hooks => {
+my $s = SP::Stack->new(workers => 1, hooks => {
     url => "http://127.0.0.1:$port/hook", backoff_ms => 100,
     backoff_max_ms => 1000, link_base => 'https://deploy.example.org/' });
 my $r = SP::Hooks->new(secret => $s->hooks_secret, port => $port);
 
-$s->sql(q{select spiderpig.add_user('root', 'alice', 'deployer')});
-my $id = $s->sql(q{select (spiderpig.enqueue('alice', array['123', '456'])).id})->[0]{id};
-$s->sql('select spiderpig.offer_next()');
-my $answer = sub {
-    $s->sql('select spiderpig.answer($1, $2, $3, $4)', 'alice', $id,
-        open_prompt($s, $id)->{id}, $_[0]);
-};
-$answer->('yes');
-is(walk_stages($s, $id, 'w1'), 'awaiting_continue', 'to the continue prompt');
-$answer->('yes');
-is(walk_stages($s, $id, 'w1'), 'awaiting_finish', 'to the finish prompt');
-$answer->('finish');
+my $tok = $s->user('alice');
+my $id = enqueue($s, $tok, '123', '456');
+is(answer($s, $tok, $id, 'yes'), 'ready', 'ready: yes');
+is(answer($s, $tok, $id, 'yes', 60), 'continue', 'continue: yes');
+is(answer($s, $tok, $id, 'finish', 60), 'finish', 'finish');
+is(wait_any($s, $id, qr/^done$/, 30), 'done', 'done');
 
 my $req = $r->wait_for(sub { grep { ($_->{event} // '') eq 'finished' } @_ },
     30, 'the finished event');
