@@ -2,7 +2,8 @@
 # A receiver that is down (nothing listens on its port) gets every
 # announcement once it comes up, in order, none lost: the sender retries
 # the oldest with growing gaps (each retry's delay is longer than the one
-# before), and the newer rows wait behind it.
+# before), and the newer rows wait behind it. The database going away
+# and coming back loses nothing either: the sender reconnects.
 use strict; use warnings;
 use lib 't/lib';
 use Test::More;
@@ -61,4 +62,11 @@ $s->wait_for(sub {
 }, 10, 'all rows delivered');
 ok($s->sql(q{select attempts from spiderpig.hook_outbox where id = $1}, $first)->[0]{attempts} >= 5,
     'the oldest after its retries');
+
+$s->stop_postgres;
+sleep 1;
+$s->start_postgres;
+$s->sql(q{select spiderpig.unfreeze('root')});
+$req = $r->wait_for(sub { @_ >= 4 }, 60, 'the announcement after a database restart');
+is($req->[3]{json}{frozen}, JSON::PP::false, 'after a database restart the sender carries on');
 done_testing;
