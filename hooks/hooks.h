@@ -61,8 +61,8 @@ int	 outbox_failed(PGconn *, const struct outbox_row *, const char *error,
 /* Milliseconds until the oldest pending row is due; -1 when none is
  * pending, -2 on a database error. */
 long long outbox_next_due(PGconn *);
-/* Delete rows past the retention; how many, or -1. */
-long long outbox_prune(PGconn *);
+/* Delete at most max_rows rows past the retention; how many, or -1. */
+long long outbox_prune(PGconn *, int max_rows);
 
 /* --- send.c: one delivery ------------------------------------------------ */
 

@@ -25,6 +25,7 @@
 #define SECRET_MAX	512
 #define IDLE_MAX_MS	60000		/* wake at least this often */
 #define PRUNE_EVERY_MS	(3600 * 1000)
+#define PRUNE_BATCH	10000		/* rows per hooks_prune call */
 #define DB_RETRY_MIN_MS	250
 #define DB_RETRY_MAX_MS	5000
 
@@ -227,6 +228,34 @@ deliver(PGconn *conn, const struct cfg *c, const char *secret,
 	return outbox_failed(conn, row, err, retry);
 }
 
+/* Delete the done rows past their retention, a batch per transaction. */
+static void
+prune(PGconn *conn)
+{
+	long long	n, total = 0;
+
+	do {
+		if ((n = outbox_prune(conn, PRUNE_BATCH)) > 0)
+			total += n;
+	} while (n == PRUNE_BATCH && !stopping);
+	if (total > 0)
+		log_info("pruned rows=%lld", total);
+}
+
+/*
+ * The URL without its path and query, for the log: a receiver's URL may
+ * carry a token of its own (many chat services put one in the path).
+ */
+static void
+url_origin(const char *url, char *out, size_t outsz)
+{
+	const char	*h = strstr(url, "://");
+	size_t		 n;
+
+	n = h == NULL ? 0 : (size_t)(h + 3 - url) + strcspn(h + 3, "/?#");
+	snprintf(out, outsz, "%.*s", (int)n, url);
+}
+
 /*
  * The loop: send what is due, oldest first; then sleep until the next
  * row is due, a NOTIFY says a new one came, or a minute passes; prune
@@ -238,7 +267,7 @@ run(const struct cfg *c, const char *secret)
 	struct outbox_row	 row;
 	PGconn			*conn = NULL;
 	int64_t			 pruned_at = 0;
-	long long		 due, n;
+	long long		 due;
 	int			 backoff = 0, got;
 
 	while (!stopping) {
@@ -257,8 +286,7 @@ run(const struct cfg *c, const char *secret)
 		backoff = 0;
 		if (pruned_at == 0 ||
 		    util_now_ms() - pruned_at >= PRUNE_EVERY_MS) {
-			if ((n = outbox_prune(conn)) > 0)
-				log_info("pruned rows=%lld", n);
+			prune(conn);
 			pruned_at = util_now_ms();
 		}
 		if ((got = outbox_claim(conn, c, &row)) == 1) {
@@ -313,7 +341,8 @@ main(int argc, char *argv[])
 		goto out;
 	}
 	signals_init();
-	log_info("sending to %s", cfg->hooks_url);
+	url_origin(cfg->hooks_url, err, sizeof(err));
+	log_info("sending to %s", err);
 	notify_ready();
 	run(cfg, secret);
 	notify_stopping();

@@ -131,16 +131,16 @@ outbox_failed(PGconn *conn, const struct outbox_row *row, const char *error,
 	    retry_ms < 0 ? NULL : retry);
 }
 
-/* One bigint answer of sql; -1 when it is NULL, -2 on an error. */
-static long long
-outbox_number(PGconn *conn, const char *sql, const char *what)
+long long
+outbox_next_due(PGconn *conn)
 {
 	PGresult	*res, *err = NULL;
 	long long	 n = -1;
 	const char	*why;
 
-	if ((res = db_exec(conn, sql, 0, NULL, &err)) == NULL) {
-		outbox_warn(what, conn, err);
+	if ((res = db_exec(conn, "SELECT spiderpig.hooks_next_due()", 0, NULL,
+	    &err)) == NULL) {
+		outbox_warn("hooks_next_due", conn, err);
 		return -2;
 	}
 	if (PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) &&
@@ -152,18 +152,23 @@ outbox_number(PGconn *conn, const char *sql, const char *what)
 }
 
 long long
-outbox_next_due(PGconn *conn)
+outbox_prune(PGconn *conn, int max_rows)
 {
-	return outbox_number(conn, "SELECT spiderpig.hooks_next_due()",
-	    "hooks_next_due");
-}
+	PGresult	*res, *err = NULL;
+	char		 max[16];
+	const char	*p[1] = { max };
+	long long	 n = -1;
+	const char	*why;
 
-long long
-outbox_prune(PGconn *conn)
-{
-	long long	n;
-
-	n = outbox_number(conn, "SELECT spiderpig.hooks_prune(10000)",
-	    "hooks_prune");
-	return n < 0 ? -1 : n;
+	snprintf(max, sizeof(max), "%d", max_rows);
+	if ((res = db_exec(conn, "SELECT spiderpig.hooks_prune($1::integer)",
+	    1, p, &err)) == NULL) {
+		outbox_warn("hooks_prune", conn, err);
+		return -1;
+	}
+	if (PQntuples(res) != 1 || util_strtonum(PQgetvalue(res, 0, 0), 0,
+	    INT64_MAX, &n, &why) == -1)
+		n = -1;
+	PQclear(res);
+	return n;
 }
