@@ -1,7 +1,8 @@
 #!/usr/bin/perl
 # The outbox is written in the transaction that makes the change: a
 # change that is rolled back announces nothing, and the next committed one
-# is announced alone.
+# is announced alone. A change an admin makes by hand in psql, with the
+# default search_path, is written (and announced) the same way.
 use strict; use warnings;
 use lib 't/lib';
 use Test::More;
@@ -29,4 +30,17 @@ sleep 1;
 $req = $r->requests;
 is(scalar @$req, 1, 'only the committed freeze is announced');
 is($req->[0]{json}{reason}, 'this one did', 'the committed one');
+
+$s->sql(q{select spiderpig.add_user('root', 'alice', 'deployer')});
+my $id = $s->sql(q{select (spiderpig.enqueue('alice', '{9}')).id})->[0]{id};
+$dbh->do(q{set search_path = "$user", public});
+my $ok = eval {
+    $dbh->do(q{update spiderpig.deployments set state = 'cancelled', position = null,
+        finished_at = now() where id = ?}, undef, $id);
+    1;
+};
+ok($ok, 'a hand edit of a deployment in psql is not refused') or diag $@;
+$req = $r->wait_for(sub { grep { ($_->{event} // '') eq 'finished' } @_ }, 30,
+    'the finished event') if $ok;
+is($req->[-1]{json}{state}, 'cancelled', 'and is announced');
 done_testing;
