@@ -6,6 +6,9 @@
 -- spiderpig_hooks, which may only call the hooks_* functions below: claim
 -- the oldest due row, record the answer, prune. Never edit once released.
 --
+-- The trigger functions carry their own search_path: a change an admin
+-- makes by hand in psql runs them with the admin's.
+--
 -- The triggers watch the rows rather than the events rows of log_event:
 -- every path that starts, rolls back or ends a deployment (the web app,
 -- the worker, scap mode, an admin in psql, lease recovery) changes the
@@ -64,7 +67,7 @@ CREATE INDEX hook_outbox_done ON hook_outbox (done_at) WHERE status <> 'pending'
 -- with the time. The sender adds the link.
 CREATE FUNCTION hook_queue(ev text, d deployments, extra jsonb)
 RETURNS void
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET search_path = spiderpig, pg_temp AS $$
 DECLARE
 	base	jsonb := jsonb_build_object('event', ev, 'at', now());
 BEGIN
@@ -83,7 +86,7 @@ $$;
 -- ran (it left rolling_back; ok says whether every stage rolled back),
 -- or it ended (any terminal state).
 CREATE FUNCTION hook_deployment() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET search_path = spiderpig, pg_temp AS $$
 BEGIN
 	IF OLD.started_at IS NULL AND NEW.started_at IS NOT NULL THEN
 		PERFORM hook_queue('started', NEW, '{}');
@@ -107,7 +110,7 @@ CREATE TRIGGER deployments_hooks AFTER UPDATE OF state, started_at
 -- A prompt waits for a person (ready, continue, finish, ack, failure, or
 -- scap's own question).
 CREATE FUNCTION hook_prompt() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET search_path = spiderpig, pg_temp AS $$
 DECLARE
 	d	deployments;
 BEGIN
@@ -125,7 +128,7 @@ CREATE TRIGGER prompts_hooks AFTER INSERT ON prompts
 -- The announcement of freeze f: frozen, or lifted at lifted_at by by.
 CREATE FUNCTION hook_queue_freeze(f freezes, frozen boolean, lifted_at
     timestamptz, by text) RETURNS void
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET search_path = spiderpig, pg_temp AS $$
 DECLARE
 	none	deployments;
 BEGIN
@@ -138,7 +141,7 @@ $$;
 -- A freeze began, or an admin lifted it (its end time had not been
 -- announced yet).
 CREATE FUNCTION hook_freeze() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET search_path = spiderpig, pg_temp AS $$
 BEGIN
 	IF NEW.lifted_at IS NULL THEN
 		PERFORM hook_queue_freeze(NEW, true, NULL, NEW.frozen_by);
@@ -161,7 +164,7 @@ CREATE TRIGGER freezes_hooks_lifted AFTER UPDATE OF lifted_at ON freezes
 -- unlifted until the next freeze() or unfreeze() (which then announce
 -- nothing more). Called by hooks_claim.
 CREATE FUNCTION hook_freeze_ends() RETURNS void
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET search_path = spiderpig, pg_temp AS $$
 DECLARE
 	f	freezes;
 BEGIN
@@ -176,7 +179,7 @@ $$;
 
 -- Wake the sender at commit.
 CREATE FUNCTION hook_notify() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET search_path = spiderpig, pg_temp AS $$
 BEGIN
 	PERFORM pg_notify('spiderpig_hooks', '');
 	RETURN NULL;
