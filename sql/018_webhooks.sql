@@ -29,7 +29,7 @@ GRANT USAGE ON SCHEMA spiderpig TO spiderpig_hooks;
 
 -- A freeze that ends by its end time changes no row when it ends (the
 -- next freeze() marks it lifted, later): the sender announces the end
--- itself when the time comes (hooks_freeze_ends), once.
+-- itself when the time comes (hook_freeze_ends), once.
 ALTER TABLE freezes ADD COLUMN end_announced boolean NOT NULL DEFAULT false;
 
 -- psql: UPDATE spiderpig.settings SET hook_retention_days = 30. Delivered,
