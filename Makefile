@@ -25,17 +25,20 @@ LIB_SRC    := $(wildcard lib/*.c)
 CGI_SRC    := $(wildcard cgi/*.c)
 WORKER_SRC := $(wildcard worker/*.c)
 STREAM_SRC := $(wildcard stream/*.c)
+HOOKS_SRC  := $(wildcard hooks/*.c)
 UNIT_SRC   := $(wildcard t/unit/*.c)
 LIB_OBJ    := $(LIB_SRC:%.c=$(B)/%.o)
 CGI_OBJ    := $(CGI_SRC:%.c=$(B)/%.o)
 WORKER_OBJ := $(WORKER_SRC:%.c=$(B)/%.o)
 STREAM_OBJ := $(STREAM_SRC:%.c=$(B)/%.o)
+HOOKS_OBJ  := $(HOOKS_SRC:%.c=$(B)/%.o)
 UNIT_BIN   := $(UNIT_SRC:t/unit/%.c=$(B)/t/%)
 # Everything but main() of each daemon, as a library the unit tests (and
 # the fuzz harnesses, tools/fuzz) link against instead of copying code.
 CGI_LIB_OBJ    := $(filter-out $(B)/cgi/main.o,$(CGI_OBJ))
 WORKER_LIB_OBJ := $(filter-out $(B)/worker/main.o,$(WORKER_OBJ))
 STREAM_LIB_OBJ := $(filter-out $(B)/stream/main.o,$(STREAM_OBJ))
+HOOKS_LIB_OBJ  := $(filter-out $(B)/hooks/main.o,$(HOOKS_OBJ))
 # The migrations this build knows, newest last: readyz reports any that
 # the database lacks (cgi/health.c).
 MIGRATIONS := $(sort $(wildcard sql/[0-9][0-9][0-9]_*.sql))
@@ -60,12 +63,13 @@ deps:
 	fi
 
 build: $(B)/spiderpig-fcgi $(B)/spiderpig-worker $(B)/spiderpig-stream \
+       $(B)/spiderpig-hooks \
        $(UNIT_BIN) $(VOCAB_OUT) $(VENDOR) $(B)/canary-trial $(B)/demo-traffic
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
-$(B)/%.o: %.c $(wildcard lib/*.h lib/*.def cgi/*.h worker/*.h stream/*.h) $(B)/migrations.h
+$(B)/%.o: %.c $(wildcard lib/*.h lib/*.def cgi/*.h worker/*.h stream/*.h hooks/*.h) $(B)/migrations.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -I$(B) $(PKG_CFLAGS) -c -o $@ $<
 
@@ -91,6 +95,9 @@ $(B)/libspiderpig-worker.a: $(WORKER_LIB_OBJ)
 $(B)/libspiderpig-stream.a: $(STREAM_LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
+$(B)/libspiderpig-hooks.a: $(HOOKS_LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
 $(B)/spiderpig-fcgi: $(B)/cgi/main.o $(B)/libspiderpig-cgi.a $(B)/libspiderpig.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 
@@ -100,12 +107,16 @@ $(B)/spiderpig-worker: $(B)/worker/main.o $(B)/libspiderpig-worker.a $(B)/libspi
 $(B)/spiderpig-stream: $(B)/stream/main.o $(B)/libspiderpig-stream.a $(B)/libspiderpig.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 
+$(B)/spiderpig-hooks: $(B)/hooks/main.o $(B)/libspiderpig-hooks.a $(B)/libspiderpig.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+
 # Unit tests link against the daemons' libraries; they include no .c file.
-$(B)/t/%: t/unit/%.c $(B)/libspiderpig-cgi.a $(B)/libspiderpig-worker.a $(B)/libspiderpig-stream.a $(B)/libspiderpig.a $(wildcard t/unit/*.h)
+$(B)/t/%: t/unit/%.c $(B)/libspiderpig-cgi.a $(B)/libspiderpig-worker.a $(B)/libspiderpig-stream.a $(B)/libspiderpig-hooks.a $(B)/libspiderpig.a $(wildcard t/unit/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -I$(B) -Icgi -Iworker -Istream $(PKG_CFLAGS) -o $@ $< \
+	$(CC) $(CFLAGS) -I$(B) -Icgi -Iworker -Istream -Ihooks $(PKG_CFLAGS) -o $@ $< \
 	    $(B)/libspiderpig-cgi.a $(B)/libspiderpig-worker.a \
-	    $(B)/libspiderpig-stream.a $(B)/libspiderpig.a $(PKG_LIBS) $(LDLIBS)
+	    $(B)/libspiderpig-stream.a $(B)/libspiderpig-hooks.a \
+	    $(B)/libspiderpig.a $(PKG_LIBS) $(LDLIBS)
 
 # The canary judge's trial (simulation) and the demo fleet's traffic
 # generator (make run, the fleet tests, tools/canary-trial).
@@ -246,7 +257,7 @@ INSTALL_DIRS := $(SBINDIR) $(DATADIR)/sql $(DATADIR)/tools $(DATADIR)/nginx \
 install: build
 	for d in $(INSTALL_DIRS); do $(INSTALL) -d -m 755 $(DESTDIR)$$d; done
 	$(INSTALL) -m 755 $(B)/spiderpig-fcgi $(B)/spiderpig-worker $(B)/spiderpig-stream \
-	    tools/spiderpig-admin $(DESTDIR)$(SBINDIR)/
+	    $(B)/spiderpig-hooks tools/spiderpig-admin $(DESTDIR)$(SBINDIR)/
 	$(INSTALL) -m 644 $(MIGRATIONS) sql/vocab.sql $(DESTDIR)$(DATADIR)/sql/
 	$(INSTALL) -m 755 tools/migrate $(DESTDIR)$(DATADIR)/tools/
 	$(INSTALL) -m 644 static/spiderpig.css static/spiderpig.js $(DESTDIR)$(DATADIR)/static/
@@ -260,7 +271,7 @@ install: build
 	$(call render,$(B)/spiderpig-locations.conf.in,$(DESTDIR)$(DATADIR)/nginx/spiderpig-locations.conf)
 	$(call render,nginx/host/spiderpig-server.conf.in,$(DESTDIR)$(DATADIR)/nginx/spiderpig-server.conf.example)
 	$(INSTALL) -m 644 examples/spiderpig.ini examples/worker.ini examples/stream.ini \
-	    $(DESTDIR)$(DATADIR)/examples/
+	    examples/hooks.ini $(DESTDIR)$(DATADIR)/examples/
 	$(INSTALL) -m 644 prometheus/spiderpig-alerts.yml prometheus/spiderpig-alerts.test.yml \
 	    $(DESTDIR)$(DATADIR)/prometheus/
 	$(INSTALL) -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/

@@ -274,6 +274,122 @@ cfg_stream(struct cfg *c, const char *name, const char *value)
 	return -1;
 }
 
+static const char *const cfg_hook_events[] = {
+	[CFG_HOOK_STARTED] = "started",
+	[CFG_HOOK_PROMPT] = "prompt",
+	[CFG_HOOK_ROLLED_BACK] = "rolled_back",
+	[CFG_HOOK_FINISHED] = "finished",
+	[CFG_HOOK_FREEZE] = "freeze",
+};
+
+const char *
+cfg_hook_event_name(enum cfg_hook_event e)
+{
+	if ((int)e < 0 || e >= CFG_HOOK__COUNT)
+		return NULL;
+	return cfg_hook_events[e];
+}
+
+int
+cfg_hook_event_from_name(const char *name)
+{
+	int	i;
+
+	for (i = 0; i < CFG_HOOK__COUNT; i++)
+		if (strcmp(cfg_hook_events[i], name) == 0)
+			return i;
+	return -1;
+}
+
+/* A comma-separated list of webhook event names into bits; -1 on an
+ * unknown name or an empty list. */
+static int
+cfg_hook_event_list(const char *value, unsigned *out)
+{
+	char	*list[CFG_MAX_GROUPS] = { NULL };
+	size_t	 n = 0, i;
+	int	 e, rc = -1;
+
+	if (cfg_groups(value, list, &n) != 0 || n == 0)
+		goto out;
+	*out = 0;
+	for (i = 0; i < n; i++) {
+		if ((e = cfg_hook_event_from_name(list[i])) == -1)
+			goto out;
+		*out |= 1u << e;
+	}
+	rc = 0;
+out:
+	for (i = 0; i < n; i++)
+		free(list[i]);
+	return rc;
+}
+
+/* The [hooks] keys; 1 to go on, 0 for an error, -1 for an unknown key. */
+static int
+cfg_hooks(struct cfg *c, const char *name, const char *value)
+{
+	if (strcmp(name, "url") == 0)
+		return cfg_str(&c->hooks_url, value) == 0;
+	if (strcmp(name, "secret") == 0)
+		return strlen(value) >= 16 && strlen(value) <= 512 &&
+		    cfg_str(&c->hooks_secret, value) == 0;
+	if (strcmp(name, "secret_file") == 0)
+		return value[0] == '/' &&
+		    cfg_str(&c->hooks_secret_file, value) == 0;
+	if (strcmp(name, "events") == 0)
+		return cfg_hook_event_list(value, &c->hooks_events) == 0;
+	if (strcmp(name, "timeout") == 0)
+		return cfg_int(value, 1, 300, &c->hooks_timeout) == 0;
+	if (strcmp(name, "max_attempts") == 0)
+		return cfg_int(value, 1, 1000, &c->hooks_max_attempts) == 0;
+	if (strcmp(name, "backoff_ms") == 0)
+		return cfg_int(value, 10, 3600000, &c->hooks_backoff_ms) == 0;
+	if (strcmp(name, "backoff_max_ms") == 0)
+		return cfg_int(value, 10, 86400000,
+		    &c->hooks_backoff_max_ms) == 0;
+	if (strcmp(name, "link_base") == 0) {
+		size_t	len;
+
+		if (cfg_str(&c->hooks_link_base, value) == -1)
+			return 0;
+		len = strlen(c->hooks_link_base);
+		while (len > 0 && c->hooks_link_base[len - 1] == '/')
+			c->hooks_link_base[--len] = '\0';
+		return 1;
+	}
+	if (strcmp(name, "allow_http_loopback") == 0)
+		return cfg_bool(value, &c->hooks_allow_http_loopback) == 0;
+	return -1;
+}
+
+/* After parsing: a [hooks] url is http(s) (plain http only to loopback
+ * and when allowed) and has one secret. Without a url the section is
+ * inert (the sender refuses to start). */
+static int
+cfg_check_hooks(struct cfg *c, char *err, size_t errsz)
+{
+	if (c->hooks_url == NULL)
+		return 0;
+	if (!util_url_ok(c->hooks_url, c->hooks_allow_http_loopback ?
+	    UTIL_URL_LOOPBACK_HTTP : 0)) {
+		snprintf(err, errsz, "[hooks] url must be https:// (http only "
+		    "to loopback with allow_http_loopback)");
+		return -1;
+	}
+	if ((c->hooks_secret == NULL) == (c->hooks_secret_file == NULL)) {
+		snprintf(err, errsz, "[hooks] needs one of secret and "
+		    "secret_file");
+		return -1;
+	}
+	if (c->hooks_backoff_max_ms < c->hooks_backoff_ms) {
+		snprintf(err, errsz, "[hooks] backoff_max_ms is below "
+		    "backoff_ms");
+		return -1;
+	}
+	return 0;
+}
+
 /* After parsing: [oidc] complete and consistent, with a [totp] key. */
 static int
 cfg_check_oidc(struct cfg *c, char *err, size_t errsz)
@@ -453,6 +569,8 @@ cfg_handler(void *user, const char *section, const char *name,
 			return cfg_str(&c->db_worker, value) == 0;
 		if (strcmp(name, "stream") == 0)
 			return cfg_str(&c->db_stream, value) == 0;
+		if (strcmp(name, "hooks") == 0)
+			return cfg_str(&c->db_hooks, value) == 0;
 	} else if (strcmp(section, "fcgi") == 0) {
 		if (strcmp(name, "socket") == 0)
 			return cfg_str(&c->fcgi_socket, value) == 0;
@@ -519,6 +637,9 @@ cfg_handler(void *user, const char *section, const char *name,
 		}
 	} else if (strcmp(section, "stream") == 0) {
 		if ((st = cfg_stream(c, name, value)) != -1)
+			return st;
+	} else if (strcmp(section, "hooks") == 0) {
+		if ((st = cfg_hooks(c, name, value)) != -1)
 			return st;
 	} else if (strcmp(section, "oidc") == 0) {
 		if ((st = cfg_oidc(c, name, value)) != -1)
@@ -598,6 +719,11 @@ cfg_load(const char *path, char *err, size_t errsz)
 		c->stages[i].timeout = 600;
 	c->scap_timeout = 6 * 3600;
 	c->scap_grace = 5;
+	c->hooks_events = CFG_HOOK_ALL;
+	c->hooks_timeout = 10;
+	c->hooks_max_attempts = 10;
+	c->hooks_backoff_ms = 1000;
+	c->hooks_backoff_max_ms = 300000;
 
 	memset(&p, 0, sizeof(p));
 	p.cfg = c;
@@ -646,6 +772,10 @@ cfg_load(const char *path, char *err, size_t errsz)
 		snprintf(err, errsz, "%s: %s", path, why_oidc);
 		goto fail;
 	}
+	if (cfg_check_hooks(c, why_oidc, sizeof(why_oidc)) != 0) {
+		snprintf(err, errsz, "%s: %s", path, why_oidc);
+		goto fail;
+	}
 	if (cfg_check_sources(c, why_oidc, sizeof(why_oidc)) != 0) {
 		snprintf(err, errsz, "%s: %s", path, why_oidc);
 		goto fail;
@@ -666,6 +796,13 @@ cfg_free(struct cfg *c)
 	free(c->db_web);
 	free(c->db_worker);
 	free(c->db_stream);
+	free(c->db_hooks);
+	free(c->hooks_url);
+	if (c->hooks_secret != NULL)
+		explicit_bzero(c->hooks_secret, strlen(c->hooks_secret));
+	free(c->hooks_secret);
+	free(c->hooks_secret_file);
+	free(c->hooks_link_base);
 	free(c->stream_socket);
 	free(c->stream_origin);
 	free(c->fcgi_socket);

@@ -21,6 +21,18 @@ enum cfg_mode {
 
 #define CFG_MAX_OPTS    32
 
+/* The webhook events (sql/018's hook_outbox.event), as [hooks] events
+ * names them. */
+enum cfg_hook_event {
+	CFG_HOOK_STARTED,
+	CFG_HOOK_PROMPT,
+	CFG_HOOK_ROLLED_BACK,
+	CFG_HOOK_FINISHED,
+	CFG_HOOK_FREEZE,
+	CFG_HOOK__COUNT,
+};
+#define CFG_HOOK_ALL	((1u << CFG_HOOK__COUNT) - 1)
+
 /* What runs a stage: a command, or a built-in kind (`kind =` first in the
  * stage's section). The merge kinds take their settings from [gerrit] and
  * [git]; httpbb and canary from keys of their own stage's section. */
@@ -48,6 +60,7 @@ struct cfg {
 	char    *db_web;		/* conninfo for the FastCGI app */
 	char    *db_worker;		/* conninfo for the worker */
 	char    *db_stream;		/* conninfo for the stream daemon */
+	char    *db_hooks;		/* conninfo for the webhook sender */
 
 	char    *fcgi_socket;
 	int      fcgi_threads;
@@ -87,6 +100,19 @@ struct cfg {
 	char    *stream_origin;		/* the one Origin allowed, normalised */
 	int      stream_buffer_cap;	/* bytes waiting per client, then close */
 	int      stream_ping_interval;	/* seconds idle before a PING */
+
+	/* [hooks]: the webhook sender (hooks/); hooks_url NULL = none. The
+	 * secret is inline or in hooks_secret_file, read by the sender. */
+	char    *hooks_url;
+	char    *hooks_secret;
+	char    *hooks_secret_file;
+	unsigned hooks_events;		/* CFG_HOOK_* bits; default all */
+	int      hooks_timeout;		/* seconds per delivery */
+	int      hooks_max_attempts;
+	int      hooks_backoff_ms;	/* first retry delay, then doubled */
+	int      hooks_backoff_max_ms;	/* cap of the doubling */
+	char    *hooks_link_base;	/* the site's URL, for "url"; or NULL */
+	int      hooks_allow_http_loopback;
 
 	/* [oidc]: browser login; oidc_issuer NULL = login not configured. */
 	char    *oidc_issuer;
@@ -133,6 +159,10 @@ void		 cfg_free(struct cfg *);
 /* A stage kind's config name ("gerrit-merge"), and back (-1 unknown). */
 const char	*cfg_kind_name(enum cfg_stage_kind);
 int		 cfg_kind_from_name(const char *);
+
+/* A webhook event's name ("rolled_back") and back (-1 unknown). */
+const char	*cfg_hook_event_name(enum cfg_hook_event);
+int		 cfg_hook_event_from_name(const char *);
 
 /* Stage name as used in SQL and the config ("sync_test"), or NULL. */
 const char	*cfg_stage_name(enum cfg_stage);

@@ -174,8 +174,8 @@ http_header(char *line, size_t size, size_t nitems, void *arg)
  */
 static int
 http_setup(CURL *c, const char *url, int flags, const char *postbody,
-    struct curl_slist *headers, size_t max_bytes, long timeout_s,
-    struct http_sink *sink, char *cerr)
+    size_t postlen, struct curl_slist *headers, size_t max_bytes,
+    long timeout_s, struct http_sink *sink, char *cerr)
 {
 	if (curl_easy_setopt(c, CURLOPT_URL, url) != CURLE_OK ||
 	    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR,
@@ -202,19 +202,22 @@ http_setup(CURL *c, const char *url, int flags, const char *postbody,
 	    (headers != NULL &&
 	    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers) != CURLE_OK) ||
 	    (postbody != NULL &&
-	    curl_easy_setopt(c, CURLOPT_POSTFIELDS, postbody) != CURLE_OK))
+	    (curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+	    (curl_off_t)postlen) != CURLE_OK ||
+	    curl_easy_setopt(c, CURLOPT_POSTFIELDS, postbody) != CURLE_OK)))
 		return -1;
 	return 0;
 }
 
 /*
- * One request with the common limits; postbody NULL means GET. headers is
- * an optional curl_slist. Returns the HTTP status or -1.
+ * One request with the common limits; postbody NULL means GET, else its
+ * postlen bytes are sent. headers is an optional curl_slist. Returns the
+ * HTTP status or -1.
  */
 static int
-http_request(const char *url, int flags, const char *postbody,
-    struct curl_slist *headers, size_t max_bytes, long timeout_s,
-    struct httpc_response *out, char *err, size_t errsz)
+http_request_len(const char *url, int flags, const char *postbody,
+    size_t postlen, struct curl_slist *headers, size_t max_bytes,
+    long timeout_s, struct httpc_response *out, char *err, size_t errsz)
 {
 	struct http_sink	 sink = { NULL, 0, 0, max_bytes, NULL };
 	char			 cerr[CURL_ERROR_SIZE] = "";
@@ -236,7 +239,7 @@ http_request(const char *url, int flags, const char *postbody,
 		util_seterr(err, errsz, "curl_easy_init failed");
 		return -1;
 	}
-	if (http_setup(c, url, flags, postbody, headers, max_bytes,
+	if (http_setup(c, url, flags, postbody, postlen, headers, max_bytes,
 	    timeout_s, &sink, cerr) != 0) {
 		util_seterr(err, errsz, "curl_easy_setopt failed");
 		goto out;
@@ -267,6 +270,17 @@ out:
 	free(sink.cache_control);
 	curl_easy_cleanup(c);
 	return (int)status;
+}
+
+/* http_request_len with a NUL-terminated postbody (or NULL). */
+static int
+http_request(const char *url, int flags, const char *postbody,
+    struct curl_slist *headers, size_t max_bytes, long timeout_s,
+    struct httpc_response *out, char *err, size_t errsz)
+{
+	return http_request_len(url, flags, postbody,
+	    postbody != NULL ? strlen(postbody) : 0, headers, max_bytes,
+	    timeout_s, out, err, errsz);
 }
 
 int
@@ -419,6 +433,49 @@ out:
 	if (auth != NULL)
 		OPENSSL_cleanse(auth, strlen(auth));
 	free(auth);
+	curl_slist_free_all(h);
+	return rc;
+}
+
+int
+httpc_post(const char *url, int flags, const char *content_type,
+    const char *body, size_t body_len, const char *const *headers,
+    size_t max_bytes, long timeout_s, struct httpc_response *out, char *err,
+    size_t errsz)
+{
+	struct curl_slist	*h = NULL, *nh;
+	char			*ct = NULL;
+	size_t			 i;
+	int			 rc = -1;
+
+	if (out == NULL)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	if (body == NULL || content_type == NULL)
+		return -1;
+	if (asprintf(&ct, "Content-Type: %s", content_type) == -1) {
+		ct = NULL;
+		goto nomem;
+	}
+	if ((nh = curl_slist_append(h, ct)) == NULL)
+		goto nomem;
+	h = nh;
+	/* The whole body at once: no 100-continue round trip. */
+	if ((nh = curl_slist_append(h, "Expect:")) == NULL)
+		goto nomem;
+	h = nh;
+	for (i = 0; headers != NULL && headers[i] != NULL; i++) {
+		if ((nh = curl_slist_append(h, headers[i])) == NULL)
+			goto nomem;
+		h = nh;
+	}
+	rc = http_request_len(url, flags, body, body_len, h, max_bytes,
+	    timeout_s, out, err, errsz);
+	goto out;
+nomem:
+	util_seterr(err, errsz, "out of memory");
+out:
+	free(ct);
 	curl_slist_free_all(h);
 	return rc;
 }

@@ -58,6 +58,16 @@ int	 httpc_json(const char *url, int flags, const char *basic_user,
 	    size_t errsz);
 
 /*
+ * POST body (body_len bytes, sent exactly) as content_type with the extra
+ * header lines in headers ("Name: value", NULL-terminated; may be NULL),
+ * no "Expect: 100-continue". Same limits and result as httpc_get.
+ */
+int	 httpc_post(const char *url, int flags, const char *content_type,
+	    const char *body, size_t body_len, const char *const *headers,
+	    size_t max_bytes, long timeout_s, struct httpc_response *out,
+	    char *err, size_t errsz);
+
+/*
  * prefix (may be NULL), then first_sep (when not 0), then the NULL
  * terminated name, value list f as name=value&..., every name and value
  * percent-encoded (RFC 3986 unreserved characters kept). A new string

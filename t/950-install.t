@@ -18,7 +18,7 @@ my $p = "$dest/usr/local";
 my @sql = map { s{.*/}{}r } glob("$repo/sql/[0-9][0-9][0-9]_*.sql");
 my %mode = (
     (map { ("$p/sbin/$_" => 0755) } qw(spiderpig-fcgi spiderpig-worker
-        spiderpig-stream spiderpig-admin)),
+        spiderpig-stream spiderpig-hooks spiderpig-admin)),
     (map { ("$p/share/spiderpig/sql/$_" => 0644) } @sql, 'vocab.sql'),
     "$p/share/spiderpig/tools/migrate" => 0755,
     (map { ("$p/share/spiderpig/nginx/$_" => 0644) } qw(spiderpig-http.conf
@@ -27,14 +27,14 @@ my %mode = (
     (map { ("$p/share/spiderpig/static/$_" => 0644) } qw(spiderpig.css
         spiderpig.js vendor/uPlot.iife.min.js vendor/uPlot.min.css)),
     (map { ("$p/share/spiderpig/examples/$_" => 0644) } qw(spiderpig.ini
-        worker.ini stream.ini)),
+        worker.ini stream.ini hooks.ini)),
     (map { ("$p/lib/systemd/system/$_.service" => 0644) } qw(spiderpig-fcgi
-        spiderpig-worker spiderpig-stream)),
+        spiderpig-worker spiderpig-stream spiderpig-hooks)),
     (map { ("$p/share/spiderpig/prometheus/$_" => 0644) } qw(spiderpig-alerts.yml
         spiderpig-alerts.test.yml)),
     "$p/share/man/man5/spiderpig.ini.5" => 0644,
     (map { ("$p/share/man/man8/$_.8" => 0644) } qw(spiderpig-fcgi
-        spiderpig-worker spiderpig-stream spiderpig-admin)),
+        spiderpig-worker spiderpig-stream spiderpig-hooks spiderpig-admin)),
     "$dest/etc/logrotate.d/spiderpig-nginx" => 0644,
 );
 for my $f (sort keys %mode) {
@@ -64,7 +64,7 @@ for my $line ($man =~ /^\.It Cm (.*)$/mg) {
     $keys{$_} = 1 for grep { /^\w+$/ } split /\s*,\s*(?:Cm\s+)?/, $line;
 }
 my $examples = join "\n", map { slurp("$p/share/spiderpig/examples/$_") }
-    qw(spiderpig.ini worker.ini stream.ini);
+    qw(spiderpig.ini worker.ini stream.ini hooks.ini);
 my @undocumented = grep { $examples !~ /^;.*\b\Q$_\E\b/m } sort keys %keys;
 is_deeply(\@undocumented, [], 'every key of spiderpig.ini(5) is explained in an example');
 

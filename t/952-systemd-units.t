@@ -1,8 +1,8 @@
 #!/usr/bin/perl
 # The systemd units `make install` writes pass systemd-analyze verify, are
 # Type=notify with Restart=on-failure, run as the users of
-# doc/architecture.md, and carry the hardening: the app and the stream
-# daemon no capability at all, the worker exactly CAP_SETUID, CAP_SETGID
+# doc/architecture.md, and carry the hardening: the app, the stream
+# daemon and the webhook sender no capability at all, the worker exactly CAP_SETUID, CAP_SETGID
 # and CAP_KILL.
 use strict; use warnings;
 use lib 't/lib';
@@ -21,7 +21,8 @@ is($?, 0, 'make install PREFIX exits 0') or diag($out);
 
 my %user = ('spiderpig-fcgi' => 'spiderpig-web',
     'spiderpig-worker' => 'spiderpig-worker',
-    'spiderpig-stream' => 'spiderpig-stream');
+    'spiderpig-stream' => 'spiderpig-stream',
+    'spiderpig-hooks' => 'spiderpig-hooks');
 for my $name (sort keys %user) {
     my $unit = "$pre/lib/systemd/system/$name.service";
     my $v = qx{systemd-analyze verify --man=no '$unit' 2>&1};

@@ -218,6 +218,49 @@ main(void)
 	    "[git] with the default program");
 	cfg_free(c);
 
+	/* [hooks]: the webhook sender. */
+	c = load("[database]\nhooks = dbname=x\n[hooks]\n"
+	    "url = https://chat.example.org/h\nsecret_file = /etc/sp/hooks.secret\n"
+	    "link_base = https://deploy.example.org//\n", err, sizeof(err));
+	ok(c != NULL && strcmp(c->db_hooks, "dbname=x") == 0 &&
+	    c->hooks_events == CFG_HOOK_ALL && c->hooks_timeout == 10 &&
+	    c->hooks_max_attempts == 10 && c->hooks_backoff_ms == 1000 &&
+	    c->hooks_backoff_max_ms == 300000 &&
+	    strcmp(c->hooks_link_base, "https://deploy.example.org") == 0,
+	    "[hooks]: the documented defaults, link_base without the /");
+	cfg_free(c);
+	c = load("[hooks]\nurl = https://h.example\nsecret = 0123456789abcdef\n"
+	    "events = finished, rolled_back\n", err, sizeof(err));
+	ok(c != NULL && c->hooks_events == ((1u << CFG_HOOK_FINISHED) |
+	    (1u << CFG_HOOK_ROLLED_BACK)), "[hooks] events picks some");
+	cfg_free(c);
+	c = load("[hooks]\nsecret_file = /x\n", err, sizeof(err));
+	ok(c != NULL && c->hooks_url == NULL, "[hooks] without a url is inert");
+	cfg_free(c);
+	refused("[hooks]\nurl = https://h.example\n", "one of secret and "
+	    "secret_file", "a url needs a secret");
+	refused("[hooks]\nurl = https://h.example\nsecret = 0123456789abcdef\n"
+	    "secret_file = /x\n", "one of secret and secret_file",
+	    "but only one");
+	refused("[hooks]\nsecret = short\n", ":2:", "a secret under 16 "
+	    "characters is refused");
+	refused("[hooks]\nsecret_file = x\n", ":2:", "secret_file must be "
+	    "an absolute path");
+	refused("[hooks]\nevents = started, deployed\n", ":2:",
+	    "an unknown event is refused");
+	refused("[hooks]\nurl = http://h.example\nsecret_file = /x\n",
+	    "must be https://", "plain http is refused");
+	refused("[hooks]\nurl = http://127.0.0.1:9\nsecret_file = /x\n",
+	    "must be https://", "to loopback too without allow_http_loopback");
+	c = load("[hooks]\nurl = http://127.0.0.1:9/h\nsecret_file = /x\n"
+	    "allow_http_loopback = yes\n", err, sizeof(err));
+	ok(c != NULL, "http to loopback with allow_http_loopback");
+	cfg_free(c);
+	refused("[hooks]\nurl = https://h.example\nsecret_file = /x\n"
+	    "backoff_ms = 5000\nbackoff_max_ms = 1000\n", "backoff_max_ms is "
+	    "below", "a cap below the first delay is refused");
+	refused("[hooks]\ntimeout = 0\n", ":2:", "a timeout of 0 is refused");
+
 	unlink(path);
 	return tap_done();
 }

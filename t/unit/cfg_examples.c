@@ -1,5 +1,5 @@
 /* cfg_examples.c: the example configs that `make install` ships (the
- * three files in examples/) load as they are, with the values their
+ * four files in examples/) load as they are, with the values their
  * comments promise. Run from the repository's top (prove does). */
 #include <stdio.h>
 #include <string.h>
@@ -50,6 +50,15 @@ main(void)
 	ok(c != NULL, "examples/stream.ini loads");
 	ok(c != NULL && c->stream_origin != NULL,
 	    "  with the one allowed origin");
+	cfg_free(c);
+
+	c = load("examples/hooks.ini");
+	ok(c != NULL, "examples/hooks.ini loads");
+	ok(c != NULL && c->db_hooks != NULL && c->hooks_url != NULL &&
+	    c->hooks_secret_file != NULL && c->hooks_secret == NULL,
+	    "  a receiver, its secret in a file of its own");
+	ok(c != NULL && c->hooks_events == CFG_HOOK_ALL &&
+	    !c->hooks_allow_http_loopback, "  every event, https only");
 	cfg_free(c);
 	return tap_done();
 }

@@ -40,6 +40,11 @@ package SP::Stack;
 #       'fleet_prometheus')
 #   sections => {gerrit => {url => ...}, 'stage merge' => {kind => ...}}
 #       set keys of any ini section (added when the template lacks it)
+#   hooks => {url => URL, key => value ...}: keys of hooks.ini's [hooks]
+#       (the webhook sender's config; @DIR@ becomes the stack's folder),
+#       and the sender started after Postgres (tools/stack start DIR hooks).
+#       $s->hooks_secret is the secret it signs with (DIR/hooks.secret);
+#       t/lib/SP/Hooks.pm is a receiver.
 # SP_KEEP=1 keeps the folder; SP_TMPDIR picks where folders go (/tmp).
 use strict;
 use warnings;
@@ -86,7 +91,7 @@ $SIG{INT} = $SIG{TERM} = sub { exit 130 } unless $SIG{INT};
 
 sub new {
     my ($class, %opt) = @_;
-    my %known = map { $_ => 1 } qw(workers nginx stages worker settings env nginx_conf oidc stream scap sections fleet);
+    my %known = map { $_ => 1 } qw(workers nginx stages worker settings env nginx_conf oidc stream scap sections fleet hooks);
     for (keys %opt) { croak "SP::Stack: unknown option '$_'" unless $known{$_} }
     my @fleet_names = qw(test1 canary1 canary2 prod1 prod2 prod3 prod4 mtail prometheus);
     my $self = bless {
@@ -151,6 +156,7 @@ sub new {
         $self->_apply_settings($opt{settings}) if $opt{settings};
         # stream => 1: the WebSocket daemon too (before nginx proxies to it).
         $self->stack('start', 'stream') if $opt{stream};
+        $self->stack('start', 'hooks') if $opt{hooks};
         if ($opt{nginx} // 1) {
             $self->stack('start', 'fcgi', 'nginx');
             $self->stack('start', 'fleet') if $opt{fleet};
@@ -205,6 +211,13 @@ sub oidc_secret {
 }
 sub ini_path { "$_[0]{dir}/spiderpig.ini" }
 sub worker_ini_path { "$_[0]{dir}/worker.ini" }
+sub hooks_ini_path { "$_[0]{dir}/hooks.ini" }
+sub hooks_secret {
+    my ($self) = @_;
+    open(my $fh, '<', "$self->{dir}/hooks.secret") or die "hooks.secret: $!";
+    chomp(my $v = <$fh>);
+    return $v;
+}
 sub base_url { "https://127.0.0.1:$_[0]{port}{https}" }
 sub http_url { "http://127.0.0.1:$_[0]{port}{http}" }
 sub port     { $_[0]{port}{ $_[1] } }
@@ -313,6 +326,11 @@ sub _override_ini {
     my %web = map { $_ => $set{$_} } grep { $_ eq 'oidc' || $_ eq 'fcgi' } keys %set;
     my %worker = map { $_ => $set{$_} } grep { $_ ne 'oidc' && $_ ne 'fcgi' } keys %set;
     _override_file($self->ini_path, \%web, \%drop);
+    if (my $hooks = $self->{opt}{hooks}) {
+        my @kv = map { (my $x = $hooks->{$_}) =~ s/\@DIR\@/$self->{dir}/g; [ $_, [$x] ] }
+            sort keys %$hooks;
+        _override_file($self->hooks_ini_path, { hooks => \@kv }, {});
+    }
     _override_file($self->worker_ini_path, \%worker, {});
 }
 

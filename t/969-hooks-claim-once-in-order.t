@@ -1,0 +1,68 @@
+#!/usr/bin/perl
+# hooks_claim hands each row to one sender at a time and in order: while
+# one sender holds the oldest row, a second gets nothing (neither that row
+# nor the next); a claimed row is not claimed again before its lease ends
+# or its answer is recorded; rows outside the events filter are marked
+# filtered, not sent; a late answer to an old attempt changes nothing; the
+# retention prunes done rows.
+use strict; use warnings;
+use lib 't/lib';
+use Test::More;
+use DBI;
+use SP::Stack;
+
+my $s = SP::Stack->new(workers => 0, nginx => 0);
+$s->sql(q{select spiderpig.add_user('root', 'alice', 'deployer')});
+$s->sql(q{select spiderpig.freeze('root', 'one')});
+$s->sql(q{select spiderpig.unfreeze('root')});
+$s->sql(q{select spiderpig.enqueue('alice', '{5}')});
+$s->sql(q{select spiderpig.offer_next()});    # a ready prompt
+my @ids = map { $_->{id} } @{ $s->sql(q{select id from spiderpig.hook_outbox order by id}) };
+is(scalar @ids, 3, 'freeze, unfreeze, the ready prompt');
+
+my $conn = sub {
+    DBI->connect('dbi:Pg:' . join(';', split / /, $s->conninfo('spiderpig_hooks')),
+        '', '', { RaiseError => 1, PrintError => 0, AutoCommit => 1 }) or die $DBI::errstr;
+};
+my ($a, $b) = ($conn->(), $conn->());
+my $claim = sub {
+    $_[0]->selectrow_hashref(q{select * from spiderpig.hooks_claim('{freeze,prompt}', 5, '1 hour')});
+};
+
+$a->begin_work;
+my $ra = $claim->($a);
+is($ra->{id}, $ids[0], 'sender A claims the oldest');
+is($ra->{attempts}, 1, 'its first attempt');
+my $rb = $claim->($b);
+ok(!defined $rb, 'sender B, at the same moment, gets nothing: not the same row, not the next');
+$a->commit;
+ok(!defined $claim->($b), 'after A\'s claim commits, B still gets nothing (the lease)');
+ok($a->selectrow_array(q{select spiderpig.hooks_delivered($1, 1)}, {}, $ra->{id}),
+    'A records the delivery');
+ok(!$a->selectrow_array(q{select spiderpig.hooks_delivered($1, 1)}, {}, $ra->{id}),
+    'recording it twice changes nothing');
+$rb = $claim->($b);
+is($rb->{id}, $ids[1], 'then B gets the next row');
+ok($b->selectrow_array(q{select spiderpig.hooks_failed($1, 1, 'boom', 0)}, {}, $rb->{id}),
+    'B records a failure, retry at once');
+my $again = $claim->($a);
+is($again->{id}, $ids[1], 'the failed row comes back before the newer one');
+is($again->{attempts}, 2, 'as attempt 2');
+ok(!$b->selectrow_array(q{select spiderpig.hooks_failed($1, 1, 'late', 0)}, {}, $rb->{id}),
+    'a late answer to attempt 1 changes nothing');
+ok($a->selectrow_array(q{select spiderpig.hooks_delivered($1, 2)}, {}, $again->{id}),
+    'attempt 2 is recorded');
+
+# A filter without "prompt": the ready prompt's row is filtered, not sent.
+ok(!defined $a->selectrow_hashref(q{select * from spiderpig.hooks_claim('{freeze}', 5, '1 hour')}),
+    'nothing to send for a freeze-only sender');
+is($s->sql(q{select status from spiderpig.hook_outbox where id = $1}, $ids[2])->[0]{status},
+    'filtered', 'the prompt row is marked filtered');
+
+is($a->selectrow_array(q{select spiderpig.hooks_prune(100)}), 0, 'nothing old enough to prune');
+$s->sql(q{update spiderpig.hook_outbox set done_at = now() - interval '15 days' where id = $1}, $ids[0]);
+is($a->selectrow_array(q{select spiderpig.hooks_prune(100)}), 1,
+    'a row done 15 days ago goes (retention 14 days)');
+is($s->sql(q{select count(*) as n from spiderpig.hook_outbox})->[0]{n}, 2, 'the others stay');
+$_->disconnect for $a, $b;
+done_testing;
