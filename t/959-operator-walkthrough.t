@@ -1,0 +1,588 @@
+#!/usr/bin/perl
+# The README's "Operating spiderpig on a server", step by step, the way an
+# operator on a fresh host follows it, with nothing of tools/stack's: `make
+# install` into a prefix, the README's users, configs copied from the
+# installed examples and edited as it says, a PostgreSQL cluster of our own
+# standing for the host's (initdb as the postgres user, a private socket
+# folder and port: PGHOST/PGPORT point the README's commands at it), the
+# database, roles and migrations as the README makes them, the host's nginx
+# with the installed server block, and each daemon started by hand from its
+# installed systemd unit (ExecStart=, User=, Group=, UMask=,
+# AmbientCapabilities=, Environment=, RuntimeDirectory=, StateDirectory=)
+# with NOTIFY_SOCKET set, since systemd is not PID 1 here. Then the first
+# admin, a token, a deployment through its prompts to done, /metrics,
+# spiderpig-admin freeze/unfreeze, the webhook sender, the upgrade's
+# migrate --check, and the backup.
+#
+# Where a path is /usr/local, /etc, /run or /var/lib in the README it is
+# the test's folder here (PREFIX, SYSCONFDIR, RUNDIR and the stand-ins for
+# /run and /var/lib); everything else is the README's text.
+use strict; use warnings;
+use lib 't/lib';
+use Test::More;
+use File::Temp qw(tempdir);
+use File::Path qw(make_path);
+use IO::Select;
+use IO::Socket::UNIX;
+use Socket qw(SOCK_DGRAM);
+use POSIX qw(WNOHANG);
+use Time::HiRes qw(sleep time);
+use HTTP::Tiny;
+use IO::Socket::SSL qw(SSL_VERIFY_NONE);
+use JSON::PP;
+use SP::Stack;
+use SP::Hooks;
+
+plan skip_all => 'needs root (users, setpriv, su)' unless $> == 0;
+for my $bin (qw(/usr/sbin/nginx /usr/bin/setpriv /usr/sbin/adduser)) {
+    plan skip_all => "$bin is missing" unless -x $bin;
+}
+my ($pgbin) = grep { -x "$_/initdb" } reverse sort glob('/usr/lib/postgresql/*/bin');
+plan skip_all => 'no PostgreSQL server binaries' unless $pgbin;
+plan skip_all => 'no postgres user' unless getpwnam('postgres');
+
+my $repo = SP::Stack->repo;
+my $json = JSON::PP->new->canonical;
+my $t = tempdir('spiderpig-opwalk-XXXXXX', TMPDIR => 1, CLEANUP => !$ENV{SP_KEEP});
+chmod 0755, $t;
+diag("kept: $t") if $ENV{SP_KEEP};
+my $PREFIX = "$t/usr/local";
+my $ETC    = "$t/etc";
+my $RUN    = "$t/run";        # /run
+my $VARLIB = "$t/var/lib";    # /var/lib
+my $LOG    = "$t/log";        # the journal and /var/log/nginx
+make_path($RUN, $VARLIB, $LOG, "$t/pgrun", "$t/notify");
+chmod 0755, $RUN, $VARLIB, "$t/var", "$t/notify";
+my ($pgport, $https, $http) = SP::Stack::free_ports(3);
+
+# --- cleanup: everything we started or added, and nothing else -------------
+my (%daemons, @users_added, @groups_joined, $pg_started, $nginx_started, $hooks_rx);
+my $main = $$;
+END {
+    my $rc = $?;
+    return unless $$ == $main;   # a forked child (the receiver) cleans nothing
+    for my $name (sort keys %daemons) {
+        kill 'TERM', $daemons{$name} if $daemons{$name};
+    }
+    for my $name (sort keys %daemons) {
+        my $pid = $daemons{$name} or next;
+        my $end = time + 10;
+        while (time < $end && waitpid($pid, WNOHANG) == 0) { sleep 0.05 }
+        if (kill 0, $pid) { kill 'KILL', $pid; waitpid($pid, 0) }
+    }
+    if ($nginx_started && open(my $fh, '<', "$t/nginx.pid")) {
+        chomp(my $pid = <$fh> // '');
+        if ($pid =~ /^\d+$/) {
+            kill 'QUIT', $pid;
+            my $end = time + 10;
+            while (time < $end && kill 0, $pid) { sleep 0.05 }
+        }
+    }
+    $hooks_rx->stop if $hooks_rx;
+    system('su', 'postgres', '-s', '/bin/sh', '-c',
+        "$pgbin/pg_ctl -D $t/pg -m immediate -w stop >/dev/null 2>&1") if $pg_started;
+    system("gpasswd -d '$_->[0]' '$_->[1]' >/dev/null") for @groups_joined;
+    system('deluser', '--system', $_) for reverse @users_added;
+    if ($rc && -d $LOG) {
+        for my $f (sort glob("$LOG/*.log")) {
+            diag("--- $f"); diag(qx{tail -n 25 '$f'});
+        }
+    }
+    $? = $rc;
+}
+$SIG{INT} = $SIG{TERM} = sub { exit 1 };
+
+# sh(SCRIPT, %env): the README's commands, in sh -e from the test's folder,
+# PGHOST and PGPORT naming "the host's PostgreSQL". Returns the output.
+my %PGENV = (PGHOST => "$t/pgrun", PGPORT => $pgport);
+sub sh {
+    my ($script, %env) = @_;
+    local @ENV{ keys %PGENV, keys %env } = (values %PGENV, values %env);
+    my $pid = open(my $fh, '-|') // die "fork: $!";
+    if (!$pid) {
+        open(STDERR, '>&', \*STDOUT);
+        chdir $t or die "$t: $!";
+        exec('sh', '-ec', $script) or POSIX::_exit(127);
+    }
+    my $out = do { local $/; <$fh> } // '';
+    close $fh;
+    return ($out, $? >> 8);
+}
+# README text with its host paths moved into the test's folder.
+sub host {
+    my ($s) = @_;
+    $s =~ s{/usr/local}{$PREFIX}g;
+    $s =~ s{/etc/}{$ETC/}g;
+    $s =~ s{/run/spiderpig}{$RUN/spiderpig}g;
+    return $s;
+}
+sub run_ok {
+    my ($script, $name, %env) = @_;
+    my ($out, $rc) = sh($script, %env);
+    is($rc, 0, $name) or diag("$script\n$out");
+    return $out;
+}
+sub slurp { open(my $fh, '<', $_[0]) or die "$_[0]: $!"; local $/; <$fh> }
+sub spew  { open(my $fh, '>', $_[0]) or die "$_[0]: $!"; print $fh $_[1]; close $fh or die $! }
+# set_key(FILE, SECTION, KEY, VALUE): edit an ini the way an operator
+# would: the key's line in that section replaced (or added at its top).
+sub set_key {
+    my ($file, $section, $key, $value) = @_;
+    my @lines = split /^/, slurp($file);
+    my ($in, $done) = (0, 0);
+    for my $i (0 .. $#lines) {
+        if ($lines[$i] =~ /^\[(.*)\]/) { $in = $1 eq $section; next }
+        if ($in && $lines[$i] =~ /^;?\Q$key\E\s*=/) {
+            $lines[$i] = "$key = $value\n"; $done = 1; last;
+        }
+    }
+    if (!$done) {
+        my ($at) = grep { $lines[$_] =~ /^\[\Q$section\E\]/ } 0 .. $#lines;
+        die "$file: no [$section]" unless defined $at;
+        splice @lines, $at + 1, 0, "$key = $value\n";
+    }
+    my @st = stat $file;
+    spew($file, join '', @lines);
+    chown $st[4], $st[5], $file; chmod $st[2] & 07777, $file;
+}
+
+# --- Install ------------------------------------------------------------------
+{
+    my $out = qx{make -C '$repo' --no-print-directory install PREFIX='$PREFIX' SYSCONFDIR='$ETC' RUNDIR='$RUN/spiderpig' NGINX_LOGS='$LOG' PUBLIC_HOST=deploy.test 2>&1};
+    is($?, 0, 'Install: make install (PREFIX, SYSCONFDIR, RUNDIR) exits 0') or diag($out);
+    ok(-x "$PREFIX/sbin/$_", "  sbin/$_ installed")
+        for qw(spiderpig-fcgi spiderpig-worker spiderpig-stream spiderpig-hooks spiderpig-admin);
+}
+
+# The users, as the README makes them; ones that exist are left as they are.
+{
+    my @mine;
+    for my $u (qw(spiderpig-web spiderpig-worker spiderpig-stream spiderpig-hooks spiderpig-stage)) {
+        next if getpwnam($u);
+        push @mine, $u;
+    }
+    if (@mine) {
+        push @users_added, @mine;
+        run_ok(qq{for u in @mine; do adduser --system --group --no-create-home "\$u"; done},
+            "Install: adduser --system --group for @mine");
+    } else {
+        pass('Install: the five users exist already (left as they are)');
+    }
+    for my $g (qw(spiderpig-web spiderpig-stream)) {
+        my $members = (getgrnam($g))[3] // '';
+        next if grep { $_ eq 'www-data' } split ' ', $members;
+        push @groups_joined, ['www-data', $g];
+        run_ok("adduser www-data $g", "Install: adduser www-data $g");
+    }
+    for my $u (qw(spiderpig-web spiderpig-worker spiderpig-stream spiderpig-hooks spiderpig-stage)) {
+        my @pw = getpwnam($u);
+        ok(@pw && $pw[8] !~ m{/(ba|da|z)?sh$}, "  $u exists, without a login shell");
+    }
+}
+
+# --- Configure ----------------------------------------------------------------
+my $totp_key;
+{
+    run_ok(host(<<'SH'), 'Configure: the three configs installed from the examples');
+install -d -m 0755 /etc/spiderpig
+cd /usr/local/share/spiderpig/examples
+install -m 0640 -g spiderpig-web    spiderpig.ini /etc/spiderpig/
+install -m 0640 -g spiderpig-worker worker.ini    /etc/spiderpig/
+install -m 0640 -g spiderpig-stream stream.ini    /etc/spiderpig/
+SH
+    ($totp_key) = sh('openssl rand -hex 32');
+    chomp $totp_key;
+    like($totp_key, qr/^[0-9a-f]{64}$/, '  openssl rand -hex 32 makes a [totp] key');
+}
+
+# --- The database and its roles -----------------------------------------------
+# "The host's PostgreSQL": a cluster of the postgres user with Debian's
+# default pg_hba.conf, on a socket folder and port of its own.
+{
+    make_path("$t/pg");
+    chown scalar(getpwnam('postgres')), -1, "$t/pg", "$t/pgrun";
+    chmod 0755, "$t/pgrun";
+    spew("$LOG/postgresql.log", '');
+    chown scalar(getpwnam('postgres')), -1, "$LOG/postgresql.log";
+    my $out = qx{su postgres -s /bin/sh -c '$pgbin/initdb -D $t/pg -A peer -E UTF8 --locale=C.UTF-8' 2>&1};
+    is($?, 0, 'a PostgreSQL cluster of the postgres user (initdb)') or diag($out);
+    open(my $c, '>>', "$t/pg/postgresql.conf") or die $!;
+    print $c "listen_addresses = ''\nport = $pgport\nunix_socket_directories = '$t/pgrun'\n",
+        "fsync = off\nlogging_collector = off\n";
+    close $c;
+    # Debian's pg_hba.conf, without its TCP lines.
+    spew("$t/pg/pg_hba.conf", <<'END');
+# Database administrative login by Unix domain socket
+local   all             postgres                                peer
+
+# TYPE  DATABASE        USER            ADDRESS                 METHOD
+
+# "local" is for Unix domain socket connections only
+local   all             all                                     peer
+END
+    $out = qx{su postgres -s /bin/sh -c '$pgbin/pg_ctl -D $t/pg -l $LOG/postgresql.log -w -t 30 start' 2>&1};
+    is($?, 0, '  and it runs') or diag($out);
+    $pg_started = 1;
+}
+{
+    run_ok(host(<<'SH'), 'DB: createdb and migrate as the README says');
+su postgres -c "createdb spiderpig"
+su postgres -c "/usr/local/share/spiderpig/tools/migrate 'dbname=spiderpig'"
+SH
+    # pg_ident.conf and pg_hba.conf as the README says; reload.
+    my $readme = slurp("$repo/README.md");
+    my ($ident) = $readme =~ m{pg_ident\.conf <<'END'\n(.*?)^END\n}ms;
+    ok($ident, 'DB: the README has the pg_ident.conf lines');
+    open(my $i, '>>', "$t/pg/pg_ident.conf") or die $!;
+    print $i $ident // '';
+    close $i;
+    my ($hba) = $readme =~ m{^#   (local spiderpig .*peer map=spiderpig)$}m;
+    ok($hba, 'DB: the README has the pg_hba.conf line');
+    my $conf = slurp("$t/pg/pg_hba.conf");
+    $conf =~ s{^(local\s)}{$hba\n$1}m;   # before the other "local" lines
+    spew("$t/pg/pg_hba.conf", $conf);
+    my $out = qx{su postgres -s /bin/sh -c '$pgbin/pg_ctl -D $t/pg reload' 2>&1};
+    is($?, 0, '  systemctl reload postgresql (pg_ctl reload)') or diag($out);
+    sleep 0.3;
+    my ($roles) = sh(q{su postgres -c "psql -XAt -d spiderpig -c \"select string_agg(rolname, ' ' order by rolname) from pg_roles where rolname like 'spiderpig%'\""});
+    chomp $roles;
+    is($roles, 'spiderpig_admin spiderpig_hooks spiderpig_owner spiderpig_stream spiderpig_web spiderpig_worker',
+        '  the migrations made the six roles');
+}
+
+# The configs, edited where the README says: the database (here the test's
+# socket folder and port instead of /run/postgresql), the [totp] key, the
+# sockets under RUNDIR, the site's origin, the stages.
+my $stagedir = "$t/stages";
+{
+    my $ini = "$ETC/spiderpig";
+    my $conn = "host=$t/pgrun port=$pgport dbname=spiderpig";
+    set_key("$ini/spiderpig.ini", 'database', 'web', "$conn user=spiderpig_web");
+    set_key("$ini/worker.ini", 'database', 'worker', "$conn user=spiderpig_worker");
+    set_key("$ini/stream.ini", 'database', 'stream', "$conn user=spiderpig_stream");
+    set_key("$ini/spiderpig.ini", 'totp', 'key', $totp_key);
+    set_key("$ini/spiderpig.ini", 'fcgi', 'socket', "$RUN/spiderpig/fcgi/fcgi.sock");
+    set_key("$ini/spiderpig.ini", 'fcgi', 'auth_socket', "$RUN/spiderpig/fcgi/auth.sock");
+    set_key("$ini/stream.ini", 'stream', 'socket', "$RUN/spiderpig/stream/stream.sock");
+    set_key("$ini/stream.ini", 'stream', 'origin', "https://deploy.test:$https");
+    set_key("$ini/spiderpig.ini", 'oidc', 'redirect_uri', "https://deploy.test:$https/login/callback");
+    # Metrics: the Prometheus scraper's token.
+    my ($mt) = sh('openssl rand -hex 32');
+    chomp $mt;
+    set_key("$ini/spiderpig.ini", 'fcgi', 'metrics_token', $mt);
+    $ENV{OPWALK_METRICS_TOKEN} = $mt;
+
+    # The stages: one trivial deploy script for every command of the
+    # example (and the merge stage as a command too), run as stage_user.
+    make_path("$stagedir/out");
+    chmod 0755, $stagedir;
+    chown scalar(getpwnam('spiderpig-stage')), -1, "$stagedir/out";
+    spew("$stagedir/deploy", <<"SH");
+#!/bin/sh
+# A demo stage: says what it does and leaves a mark that it ran as whom.
+echo "deploy \$*: patches \$SPIDERPIG_PATCHES (DEPLOY_ENV=\$DEPLOY_ENV)"
+echo "\$(id -un) \$*" >>$stagedir/out/ran
+SH
+    chmod 0755, "$stagedir/deploy";
+    my $w = slurp("$ini/worker.ini");
+    $w =~ s{/usr/local/bin/deploy}{$stagedir/deploy}g;
+    $w =~ s{^kind\s*=\s*git-cherry-pick\n}{command = ["$stagedir/deploy", "merge"]\n}m;
+    spew("$ini/worker.ini", $w);
+    ok(1, 'Configure: the ini files edited (database, [totp] key, sockets, stages)');
+}
+
+# --- nginx ----------------------------------------------------------------------
+{
+    system('openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt',
+        'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=deploy.test',
+        '-days', '1', '-keyout', "$t/deploy.test.key", '-out', "$t/deploy.test.pem") == 0
+        or die 'openssl';
+    chmod 0600, "$t/deploy.test.key";
+    make_path("$ETC/nginx/sites-available", "$ETC/nginx/sites-enabled", "$t/nginx");
+    run_ok(host(<<'SH'), 'nginx: the server block copied and enabled');
+cp /usr/local/share/spiderpig/nginx/spiderpig-server.conf.example \
+   /etc/nginx/sites-available/spiderpig
+ln -s ../sites-available/spiderpig /etc/nginx/sites-enabled/
+SH
+    # "set server_name and the certificate": our certificate, and loopback
+    # ports of our own instead of 80 and 443.
+    my $f = "$ETC/nginx/sites-available/spiderpig";
+    my $c = slurp($f);
+    $c =~ s{/etc/ssl/certs/deploy\.test\.pem}{$t/deploy.test.pem} or fail('the example names a certificate');
+    $c =~ s{/etc/ssl/private/deploy\.test\.key}{$t/deploy.test.key} or fail('the example names a key');
+    $c =~ s{^\s*listen \[::\]:\d+.*\n}{}mg;
+    $c =~ s{listen 80;}{listen 127.0.0.1:$http;};
+    $c =~ s{listen 443 ssl}{listen 127.0.0.1:$https ssl};
+    spew($f, $c);
+    # The host's nginx.conf as Debian ships it, in short: user www-data,
+    # the sites-enabled include.
+    spew("$ETC/nginx/nginx.conf", <<"END");
+user www-data;
+worker_processes 1;
+pid $t/nginx.pid;
+error_log $LOG/nginx-error.log;
+events { worker_connections 768; }
+http {
+	include $PREFIX/share/spiderpig/nginx/mime.types;
+	default_type application/octet-stream;
+	client_body_temp_path $t/nginx/body;
+	proxy_temp_path $t/nginx/proxy;
+	fastcgi_temp_path $t/nginx/fastcgi;
+	uwsgi_temp_path $t/nginx/uwsgi;
+	scgi_temp_path $t/nginx/scgi;
+	access_log off;
+	include $ETC/nginx/sites-enabled/*;
+}
+END
+    my $out = qx{/usr/sbin/nginx -t -p '$t/nginx' -c '$ETC/nginx/nginx.conf' 2>&1};
+    is($?, 0, '  nginx -t') or diag($out);
+    $out = qx{/usr/sbin/nginx -p '$t/nginx' -c '$ETC/nginx/nginx.conf' 2>&1};
+    is($?, 0, '  nginx starts (systemctl reload nginx)') or diag($out);
+    $nginx_started = 1;
+}
+
+# --- Start: each unit by hand -------------------------------------------------
+# unit(NAME): the installed unit's [Service] keys (lists for repeated keys).
+sub unit {
+    my ($name) = @_;
+    my %u;
+    my $sec = '';
+    for (split /\n/, slurp("$PREFIX/lib/systemd/system/$name.service")) {
+        next if /^\s*(#|;|$)/;
+        if (/^\[(\w+)\]/) { $sec = $1; next }
+        next unless $sec eq 'Service';
+        my ($k, $v) = /^(\w+)=(.*)$/ or next;
+        push @{ $u{$k} }, $v;
+    }
+    return \%u;
+}
+sub one { my ($u, $k) = @_; $u->{$k} ? $u->{$k}[-1] : undef }
+
+# start_unit(NAME): what systemd would do for the unit, then wait for its
+# READY=1 on a NOTIFY_SOCKET of its own. Returns the message (or undef).
+sub start_unit {
+    my ($name) = @_;
+    my $u = unit($name);
+    is(one($u, 'Type'), 'notify', "$name: Type=notify");
+    my ($user, $group) = (one($u, 'User'), one($u, 'Group'));
+    my ($uid, $gid) = ((getpwnam($user))[2], (getgrnam($group))[2]);
+    # RuntimeDirectory= and StateDirectory= (relative to /run, /var/lib),
+    # owned by the unit's user, with their modes.
+    my %env = (PATH => '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+        HOME => (getpwnam($user))[7], USER => $user, LOGNAME => $user,
+        SHELL => (getpwnam($user))[8], LANG => 'C.UTF-8');
+    for ([RuntimeDirectory => $RUN, 'RUNTIME_DIRECTORY'], [StateDirectory => $VARLIB, 'STATE_DIRECTORY']) {
+        my ($key, $base, $var) = @$_;
+        my $d = one($u, $key) or next;
+        my $mode = oct(one($u, "${key}Mode") // '0755');
+        my @made;
+        for my $rel (split ' ', $d) {
+            my $p = $base;
+            for my $part (split m{/}, $rel) { $p .= "/$part"; mkdir $p, 0755 }
+            chown $uid, $gid, $p;
+            chmod $mode, $p;
+            push @made, $p;
+        }
+        $env{$var} = join ':', @made;
+    }
+    for my $e (@{ $u->{Environment} // [] }) {
+        $env{$1} = $2 while $e =~ /\G\s*"?([A-Za-z_]\w*)=([^"\s]*)"?/gc;
+    }
+    my $exec = one($u, 'ExecStart');
+    my @argv = split ' ', $exec;
+    ok(-x $argv[0], "$name: ExecStart $argv[0] is installed");
+    my @caps = map { lc s/^CAP_//r } split ' ', one($u, 'AmbientCapabilities') // '';
+    my @bound = map { lc s/^CAP_//r } split ' ', one($u, 'CapabilityBoundingSet') // '';
+    my $c = join '', map { ",+$_" } @caps;
+    my $b = join '', map { ",+$_" } @bound;
+    my @setpriv = ('setpriv', "--reuid=$user", "--regid=$group", '--init-groups',
+        "--inh-caps=-all$c", "--ambient-caps=-all$c", "--bounding-set=-all$b");
+    push @setpriv, '--no-new-privs' if (one($u, 'NoNewPrivileges') // '') eq 'yes';
+    my $np = "$t/notify/$name";
+    unlink $np;
+    my $sock = IO::Socket::UNIX->new(Type => SOCK_DGRAM, Local => $np) or die "$np: $!";
+    chmod 0666, $np;
+    $env{NOTIFY_SOCKET} = $np;
+    my $umask = oct(one($u, 'UMask') // '0022');
+    my $pid = fork // die "fork: $!";
+    if (!$pid) {
+        open(STDIN, '<', '/dev/null');
+        open(STDOUT, '>>', "$LOG/$name.log");
+        open(STDERR, '>&', \*STDOUT);
+        chdir '/';
+        umask $umask;
+        %ENV = %env;
+        exec(@setpriv, '--', @argv) or POSIX::_exit(127);
+    }
+    $daemons{$name} = $pid;
+    my $msg;
+    if (IO::Select->new($sock)->can_read(20)) {
+        $sock->recv($msg, 4096);
+    }
+    is($msg, 'READY=1', "$name: started as $user:$group" . (@caps ? " with @caps" : '') . ", says READY=1");
+    close $sock;
+    return $msg;
+}
+
+my %ready;
+$ready{$_} = start_unit($_) for qw(spiderpig-fcgi spiderpig-worker spiderpig-stream);
+
+my $ua = HTTP::Tiny->new(verify_SSL => 0, SSL_options => { SSL_verify_mode => SSL_VERIFY_NONE },
+    max_redirect => 0, timeout => 10);
+my $base = "https://127.0.0.1:$https";
+sub api {
+    my ($method, $path, $token, $body) = @_;
+    my %h;
+    $h{Authorization} = "Bearer $token" if $token;
+    my %o = (headers => \%h);
+    if ($body) { $h{'Content-Type'} = 'application/json'; $o{content} = $json->encode($body) }
+    my $r = $ua->request($method, "$base$path", \%o);
+    $r->{json} = eval { $json->decode($r->{content}) } if ($r->{headers}{'content-type'} // '') =~ /json/;
+    return $r;
+}
+sub wait_until {
+    my ($code, $secs, $what) = @_;
+    my $end = time + $secs;
+    while (time < $end) { my $v = $code->(); return $v if $v; sleep 0.1 }
+    diag("timed out after $secs s: $what");
+    return undef;
+}
+
+{
+    my $r = wait_until(sub { my $r = api(GET => '/api/v1/readyz'); $r->{status} == 200 && $r }, 20, 'readyz 200');
+    ok($r, 'Start: /api/v1/readyz through nginx answers 200')
+        or diag(explain(api(GET => '/api/v1/readyz')));
+    my $red = $ua->request(GET => "http://127.0.0.1:$http/x", {});
+    is($red->{status}, 301, '  plain HTTP redirects to HTTPS');
+}
+
+# --- The first admin ------------------------------------------------------------
+my $token;
+{
+    run_ok(q{su postgres -c "psql -d spiderpig -c \"select spiderpig.add_user('root', 'alice', 'admin')\""},
+        'First admin: add_user root alice admin');
+    my $out = run_ok(host(q{su postgres -c "/usr/local/sbin/spiderpig-admin -d dbname=spiderpig -u alice queue list"}),
+        '  spiderpig-admin -u alice queue list');
+    ($token) = sh(q{su postgres -c "psql -XAt -d spiderpig -c \"select spiderpig.create_token('root', 'alice', 'laptop', interval '30 days')\""});
+    chomp $token;
+    like($token, qr/^\S{20,}$/, '  an API token for alice (create_token)');
+}
+
+# --- A deployment through its prompts ---------------------------------------
+{
+    my $r = api(POST => '/api/v1/deployments', $token, { patches => ['12345'], note => 'operator walkthrough' });
+    is($r->{status}, 201, 'Deploy: POST /api/v1/deployments queues one') or diag($r->{content});
+    my $id = $r->{json} && $r->{json}{id};
+    my %answer = (ready => 'yes', continue => 'yes', finish => 'finish');
+    my $state = '';
+    my @answered;
+    my $end = time + 45;
+    while ($id && time < $end) {
+        my $d = api(GET => "/api/v1/deployments/$id", $token)->{json} // {};
+        $state = $d->{state} // '';
+        last if $state =~ /^(done|rolled_back|rollback_failed|abandoned|cancelled|expired)$/;
+        my $p = $d->{prompt};
+        if ($p && $p->{id} && !grep { $_ eq $p->{id} } @answered) {
+            my $a = $answer{ $p->{kind} // '' } // 'rollback';
+            my $res = api(POST => "/api/v1/deployments/$id/answer", $token, { prompt => $p->{id}, answer => $a });
+            diag("answer $p->{kind}: $res->{status} $res->{content}") unless $res->{status} =~ /^2/;
+            push @answered, $p->{id};
+        }
+        sleep 0.2;
+    }
+    is($state, 'done', 'Deploy: the worker ran it through ready, continue and finish to done');
+    is(scalar @answered, 3, '  three prompts answered through the API');
+    my @ran = split /\n/, (-e "$stagedir/out/ran" ? slurp("$stagedir/out/ran") : '');
+    is_deeply(\@ran, ['spiderpig-stage merge', 'spiderpig-stage sync test', 'spiderpig-stage smoke test',
+        'spiderpig-stage sync canary', 'spiderpig-stage check canary', 'spiderpig-stage sync production'],
+        '  every stage ran as spiderpig-stage, in order');
+    my $log = api(GET => "/api/v1/deployments/$id/log?after=0&limit=1000", $token)->{json} // {};
+    ok((grep { ($_->{text} // $_->{line} // '') =~ /DEPLOY_ENV=production/ } @{ $log->{lines} // [] }),
+        '  the stage output is in its log, with [worker] env');
+}
+
+# --- Metrics ----------------------------------------------------------------------
+{
+    my $r = api(GET => '/metrics', $token);
+    is($r->{status}, 200, 'Metrics: /metrics answers the admin');
+    like($r->{content}, qr/^spiderpig_\w+/m, '  with spiderpig_ series');
+    $r = api(GET => '/metrics', $ENV{OPWALK_METRICS_TOKEN});
+    is($r->{status}, 200, '  and the [fcgi] metrics_token');
+    $r = api(GET => '/api/v1/queue', $ENV{OPWALK_METRICS_TOKEN});
+    is($r->{status}, 401, '  which opens nothing else');
+}
+
+# --- spiderpig-admin freeze / unfreeze ---------------------------------------
+{
+    my $adm = host(q{su postgres -c "/usr/local/sbin/spiderpig-admin -d dbname=spiderpig -u alice});
+    run_ok(qq{$adm freeze 'train deploy in progress'"}, 'spiderpig-admin freeze');
+    my $s = api(GET => '/api/v1/status', $token)->{json} // {};
+    ok($s->{freeze} || $s->{frozen}, '  /api/v1/status shows the freeze') or diag(explain($s));
+    my $r = api(POST => '/api/v1/deployments', $token, { patches => ['12346'] });
+    is($r->{status}, 201, '  a deployment may still be queued while frozen') or diag($r->{content});
+    my $id = $r->{json} && $r->{json}{id};
+    run_ok(qq{$adm unfreeze"}, 'spiderpig-admin unfreeze');
+    $s = api(GET => '/api/v1/status', $token)->{json} // {};
+    ok(!($s->{freeze} || $s->{frozen}), '  the freeze is lifted') or diag(explain($s));
+    my $d = wait_until(sub {
+        my $d = api(GET => "/api/v1/deployments/$id", $token)->{json} // {};
+        ($d->{state} // '') eq 'awaiting_ready' && $d }, 20, 'the ready prompt');
+    ok($d, '  then the worker offers the queued one');
+    if ($d && $d->{prompt}) {
+        api(POST => "/api/v1/deployments/$id/answer", $token, { prompt => $d->{prompt}{id}, answer => 'no' });
+        my $end = wait_until(sub {
+            my $st = (api(GET => "/api/v1/deployments/$id", $token)->{json} // {})->{state} // '';
+            $st =~ /^(cancelled|expired|abandoned|rolled_back|done)$/ && $st }, 20, 'it to end');
+        ok($end, '  and it ends when the deployer says no (' . ($end // 'still open') . ')');
+    }
+}
+
+# --- Webhooks -----------------------------------------------------------------------
+{
+    run_ok(host(<<'SH'), 'Webhooks: hooks.ini and the secret, as the README says');
+cd /usr/local/share/spiderpig/examples
+install -m 0640 -g spiderpig-hooks hooks.ini /etc/spiderpig/   # set url, link_base
+(umask 077; openssl rand -hex 32 >/etc/spiderpig/hooks.secret)  # share it with the receiver
+chown spiderpig-hooks: /etc/spiderpig/hooks.secret
+SH
+    my ($secret) = split /\n/, slurp("$ETC/spiderpig/hooks.secret");
+    $hooks_rx = SP::Hooks->new(secret => $secret);
+    my $ini = "$ETC/spiderpig/hooks.ini";
+    set_key($ini, 'database', 'hooks', "host=$t/pgrun port=$pgport dbname=spiderpig user=spiderpig_hooks");
+    set_key($ini, 'hooks', 'url', $hooks_rx->url);
+    set_key($ini, 'hooks', 'allow_http_loopback', 'yes');
+    set_key($ini, 'hooks', 'secret_file', "$ETC/spiderpig/hooks.secret");
+    set_key($ini, 'hooks', 'link_base', "https://deploy.test:$https");
+    $ready{'spiderpig-hooks'} = start_unit('spiderpig-hooks');
+    my $ok = eval {
+        $hooks_rx->wait_for(sub { grep { ($_->{event} // '') eq 'finished' } @_ }, 20,
+            'the finished announcement');
+    };
+    ok($ok, '  the announcements written before it started arrive, signed') or diag($@);
+    ok(!(grep { !$_->{valid} } @{ $hooks_rx->requests }), '  every signature checks out');
+}
+
+# --- Upgrade: migrate is idempotent, --check says nothing is missing ---------
+{
+    run_ok(host(q{su postgres -c "/usr/local/share/spiderpig/tools/migrate 'dbname=spiderpig'"}),
+        'Upgrade: migrate again applies nothing and succeeds');
+    run_ok(host(q{su postgres -c "/usr/local/share/spiderpig/tools/migrate --check 'dbname=spiderpig'"}),
+        '  migrate --check exits 0');
+}
+
+# --- Backup ---------------------------------------------------------------------------
+{
+    run_ok(q{su postgres -c "pg_dump -Fc spiderpig" > spiderpig.dump}, 'Backup: pg_dump -Fc spiderpig');
+    my ($toc, $rc) = sh('pg_restore -l spiderpig.dump');
+    like($toc, qr/TABLE DATA spiderpig deployments/, '  the dump holds the deployments');
+}
+
+# Each daemon stops on SIGTERM, as systemctl stop sends it.
+for my $name (sort keys %daemons) {
+    my $pid = $daemons{$name};
+    kill 'TERM', $pid;
+    my $gone = wait_until(sub { waitpid($pid, WNOHANG) == $pid }, 15, "$name to stop");
+    ok($gone, "$name stops on SIGTERM");
+    delete $daemons{$name} if $gone;
+}
+done_testing;
