@@ -84,7 +84,7 @@ END {
     system("gpasswd -d '$_->[0]' '$_->[1]' >/dev/null") for @groups_joined;
     system('deluser', '--system', $_) for reverse @users_added;
     if ($rc && -d $LOG) {
-        for my $f (sort glob("$LOG/*.log")) {
+        for my $f (grep { !/access/ } sort glob("$LOG/*.log")) {
             diag("--- $f"); diag(qx{tail -n 25 '$f'});
         }
     }
@@ -108,13 +108,33 @@ sub sh {
     close $fh;
     return ($out, $? >> 8);
 }
-# README text with its host paths moved into the test's folder.
+# README text with its host paths moved into the test's folder, and the
+# systemctl lines that stand for what the test does itself dropped.
 sub host {
     my ($s) = @_;
     $s =~ s{/usr/local}{$PREFIX}g;
+    $s =~ s{/etc/postgresql/\d+/main/}{$t/pg/}g;
     $s =~ s{/etc/}{$ETC/}g;
+    $s =~ s{/var/lib/spiderpig}{$VARLIB/spiderpig}g;
     $s =~ s{/run/spiderpig}{$RUN/spiderpig}g;
+    $s =~ s{^systemctl reload postgresql$}{su postgres -c "$pgbin/pg_ctl -D $t/pg reload"}mg;
+    $s =~ s{^nginx -t && systemctl reload nginx$}{}mg;
+    $s =~ s{^systemctl (daemon-reload|enable --now .*)$}{}mg;
+    $s =~ s{^curl .*$}{}mg;
     return $s;
+}
+# readme(HEADING): the ```sh blocks of that ### section of README.md.
+my $README = slurp("$repo/README.md");
+sub readme {
+    my ($heading) = @_;
+    my ($sec) = $README =~ m{^### \Q$heading\E\n(.*?)(?=^##)}ms
+        or die "README.md: no section $heading";
+    return ($sec =~ m{^```sh\n(.*?)^```}msg);
+}
+sub readme_section {
+    my ($heading) = @_;
+    my ($sec) = $README =~ m{^### \Q$heading\E\n(.*?)(?=^##)}ms;
+    return $sec // '';
 }
 sub run_ok {
     my ($script, $name, %env) = @_;
@@ -154,45 +174,34 @@ sub set_key {
         for qw(spiderpig-fcgi spiderpig-worker spiderpig-stream spiderpig-hooks spiderpig-admin);
 }
 
-# The users, as the README makes them; ones that exist are left as they are.
+# The users, as the README makes them; ones that exist already are left as
+# they are (and not removed at the end).
 {
-    my @mine;
-    for my $u (qw(spiderpig-web spiderpig-worker spiderpig-stream spiderpig-hooks spiderpig-stage)) {
-        next if getpwnam($u);
-        push @mine, $u;
-    }
-    if (@mine) {
-        push @users_added, @mine;
-        run_ok(qq{for u in @mine; do adduser --system --group --no-create-home "\$u"; done},
-            "Install: adduser --system --group for @mine");
-    } else {
-        pass('Install: the five users exist already (left as they are)');
-    }
-    for my $g (qw(spiderpig-web spiderpig-stream)) {
+    my $block = (readme('Install'))[1] // '';
+    like($block, qr/adduser --system/, 'Install: the README makes the users with adduser');
+    my @users = $block =~ /^for u in (.*); do/m ? split(' ', $1) : ();
+    push @users_added, grep { !getpwnam($_) } @users;
+    for my $g ($block =~ /^adduser www-data (\S+)/mg) {
         my $members = (getgrnam($g))[3] // '';
-        next if grep { $_ eq 'www-data' } split ' ', $members;
-        push @groups_joined, ['www-data', $g];
-        run_ok("adduser www-data $g", "Install: adduser www-data $g");
+        push @groups_joined, ['www-data', $g] unless grep { $_ eq 'www-data' } split ' ', $members;
     }
-    for my $u (qw(spiderpig-web spiderpig-worker spiderpig-stream spiderpig-hooks spiderpig-stage)) {
+    run_ok($block, 'Install: the users block runs');
+    for my $u (@users) {
         my @pw = getpwnam($u);
         ok(@pw && $pw[8] !~ m{/(ba|da|z)?sh$}, "  $u exists, without a login shell");
+    }
+    for my $g (qw(spiderpig-web spiderpig-stream)) {
+        ok((grep { $_ eq 'www-data' } split ' ', (getgrnam($g))[3] // ''), "  www-data is in $g");
     }
 }
 
 # --- Configure ----------------------------------------------------------------
 my $totp_key;
 {
-    run_ok(host(<<'SH'), 'Configure: the three configs installed from the examples');
-install -d -m 0755 /etc/spiderpig
-cd /usr/local/share/spiderpig/examples
-install -m 0640 -g spiderpig-web    spiderpig.ini /etc/spiderpig/
-install -m 0640 -g spiderpig-worker worker.ini    /etc/spiderpig/
-install -m 0640 -g spiderpig-stream stream.ini    /etc/spiderpig/
-SH
-    ($totp_key) = sh('openssl rand -hex 32');
-    chomp $totp_key;
-    like($totp_key, qr/^[0-9a-f]{64}$/, '  openssl rand -hex 32 makes a [totp] key');
+    my $out = run_ok(host((readme('Configure'))[0]), 'Configure: the configs installed from the examples');
+    ($totp_key) = $out =~ /^([0-9a-f]{64})$/m;
+    ok($totp_key, '  and openssl rand -hex 32 made a [totp] key');
+    $totp_key //= '';
 }
 
 # --- The database and its roles -----------------------------------------------
@@ -225,24 +234,14 @@ END
     $pg_started = 1;
 }
 {
-    run_ok(host(<<'SH'), 'DB: createdb and migrate as the README says');
-su postgres -c "createdb spiderpig"
-su postgres -c "/usr/local/share/spiderpig/tools/migrate 'dbname=spiderpig'"
-SH
-    # pg_ident.conf and pg_hba.conf as the README says; reload.
-    my $readme = slurp("$repo/README.md");
-    my ($ident) = $readme =~ m{pg_ident\.conf <<'END'\n(.*?)^END\n}ms;
-    ok($ident, 'DB: the README has the pg_ident.conf lines');
-    open(my $i, '>>', "$t/pg/pg_ident.conf") or die $!;
-    print $i $ident // '';
-    close $i;
-    my ($hba) = $readme =~ m{^#   (local spiderpig .*peer map=spiderpig)$}m;
+    # pg_hba.conf as the README says, before the other "local" lines.
+    my ($hba) = $README =~ m{^#   (local spiderpig .*peer map=spiderpig)$}m;
     ok($hba, 'DB: the README has the pg_hba.conf line');
     my $conf = slurp("$t/pg/pg_hba.conf");
-    $conf =~ s{^(local\s)}{$hba\n$1}m;   # before the other "local" lines
+    $conf =~ s{^(local\s)}{$hba\n$1}m;
     spew("$t/pg/pg_hba.conf", $conf);
-    my $out = qx{su postgres -s /bin/sh -c '$pgbin/pg_ctl -D $t/pg reload' 2>&1};
-    is($?, 0, '  systemctl reload postgresql (pg_ctl reload)') or diag($out);
+    run_ok(host((readme('The database and its roles'))[0]),
+        'DB: createdb, migrate, pg_ident.conf, reload, as the README says');
     sleep 0.3;
     my ($roles) = sh(q{su postgres -c "psql -XAt -d spiderpig -c \"select string_agg(rolname, ' ' order by rolname) from pg_roles where rolname like 'spiderpig%'\""});
     chomp $roles;
@@ -293,17 +292,11 @@ SH
 
 # --- nginx ----------------------------------------------------------------------
 {
-    system('openssl', 'req', '-x509', '-newkey', 'ec', '-pkeyopt',
-        'ec_paramgen_curve:prime256v1', '-nodes', '-subj', '/CN=deploy.test',
-        '-days', '1', '-keyout', "$t/deploy.test.key", '-out', "$t/deploy.test.pem") == 0
+    system("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=deploy.test -days 1 -keyout $t/deploy.test.key -out $t/deploy.test.pem 2>/dev/null") == 0
         or die 'openssl';
     chmod 0600, "$t/deploy.test.key";
     make_path("$ETC/nginx/sites-available", "$ETC/nginx/sites-enabled", "$t/nginx");
-    run_ok(host(<<'SH'), 'nginx: the server block copied and enabled');
-cp /usr/local/share/spiderpig/nginx/spiderpig-server.conf.example \
-   /etc/nginx/sites-available/spiderpig
-ln -s ../sites-available/spiderpig /etc/nginx/sites-enabled/
-SH
+    run_ok(host((readme('nginx'))[0]), 'nginx: the server block copied and enabled');
     # "set server_name and the certificate": our certificate, and loopback
     # ports of our own instead of 80 and 443.
     my $f = "$ETC/nginx/sites-available/spiderpig";
@@ -459,10 +452,9 @@ sub wait_until {
 # --- The first admin ------------------------------------------------------------
 my $token;
 {
-    run_ok(q{su postgres -c "psql -d spiderpig -c \"select spiderpig.add_user('root', 'alice', 'admin')\""},
-        'First admin: add_user root alice admin');
-    my $out = run_ok(host(q{su postgres -c "/usr/local/sbin/spiderpig-admin -d dbname=spiderpig -u alice queue list"}),
-        '  spiderpig-admin -u alice queue list');
+    local $ENV{PATH} = "$PREFIX/sbin:$PREFIX/bin:$ENV{PATH}";
+    my $out = run_ok(host((readme('The first admin'))[0]),
+        'First admin: alice named, and spiderpig-admin -u alice queue list');
     ($token) = sh(q{su postgres -c "psql -XAt -d spiderpig -c \"select spiderpig.create_token('root', 'alice', 'laptop', interval '30 days')\""});
     chomp $token;
     like($token, qr/^\S{20,}$/, '  an API token for alice (create_token)');
@@ -539,12 +531,7 @@ my $token;
 
 # --- Webhooks -----------------------------------------------------------------------
 {
-    run_ok(host(<<'SH'), 'Webhooks: hooks.ini and the secret, as the README says');
-cd /usr/local/share/spiderpig/examples
-install -m 0640 -g spiderpig-hooks hooks.ini /etc/spiderpig/   # set url, link_base
-(umask 077; openssl rand -hex 32 >/etc/spiderpig/hooks.secret)  # share it with the receiver
-chown spiderpig-hooks: /etc/spiderpig/hooks.secret
-SH
+    run_ok(host((readme('Webhooks'))[0]), 'Webhooks: hooks.ini and the secret, as the README says');
     my ($secret) = split /\n/, slurp("$ETC/spiderpig/hooks.secret");
     $hooks_rx = SP::Hooks->new(secret => $secret);
     my $ini = "$ETC/spiderpig/hooks.ini";
@@ -572,7 +559,9 @@ SH
 
 # --- Backup ---------------------------------------------------------------------------
 {
-    run_ok(q{su postgres -c "pg_dump -Fc spiderpig" > spiderpig.dump}, 'Backup: pg_dump -Fc spiderpig');
+    my ($dump) = readme_section('Backup') =~ m{`([^`]*pg_dump -Fc [^`]*)`};
+    ok($dump, 'Backup: the README gives the pg_dump command');
+    run_ok($dump // 'false', "Backup: $dump") if $dump;
     my ($toc, $rc) = sh('pg_restore -l spiderpig.dump');
     like($toc, qr/TABLE DATA spiderpig deployments/, '  the dump holds the deployments');
 }
