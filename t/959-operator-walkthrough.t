@@ -273,14 +273,15 @@ my $stagedir = "$t/stages";
 
     # The stages: one trivial deploy script for every command of the
     # example (and the merge stage as a command too), run as stage_user.
-    make_path("$stagedir/out");
+    make_path($stagedir);
     chmod 0755, $stagedir;
-    chown scalar(getpwnam('spiderpig-stage')), -1, "$stagedir/out";
     spew("$stagedir/deploy", <<"SH");
 #!/bin/sh
-# A demo stage: says what it does and leaves a mark that it ran as whom.
+# A demo stage: says what it does and leaves a mark, as whom it ran, in
+# the folder the example's [git] dir names (/var/lib/spiderpig/work),
+# "writable by the stage user".
 echo "deploy \$*: patches \$SPIDERPIG_PATCHES (DEPLOY_ENV=\$DEPLOY_ENV)"
-echo "\$(id -un) \$*" >>$stagedir/out/ran
+echo "\$(id -un) \$*" >>$VARLIB/spiderpig/work/ran
 SH
     chmod 0755, "$stagedir/deploy";
     my $w = slurp("$ini/worker.ini");
@@ -484,7 +485,8 @@ my $token;
     }
     is($state, 'done', 'Deploy: the worker ran it through ready, continue and finish to done');
     is(scalar @answered, 3, '  three prompts answered through the API');
-    my @ran = split /\n/, (-e "$stagedir/out/ran" ? slurp("$stagedir/out/ran") : '');
+    my $ran = "$VARLIB/spiderpig/work/ran";
+    my @ran = split /\n/, (-e $ran ? slurp($ran) : '');
     is_deeply(\@ran, ['spiderpig-stage merge', 'spiderpig-stage sync test', 'spiderpig-stage smoke test',
         'spiderpig-stage sync canary', 'spiderpig-stage check canary', 'spiderpig-stage sync production'],
         '  every stage ran as spiderpig-stage, in order');
