@@ -23,6 +23,7 @@ use Test::More;
 use File::Temp qw(tempdir);
 use File::Path qw(make_path);
 use IO::Select;
+use IO::Socket::INET;
 use IO::Socket::UNIX;
 use Socket qw(SOCK_DGRAM);
 use POSIX qw(WNOHANG);
@@ -296,7 +297,42 @@ SH
     system("openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=deploy.test -days 1 -keyout $t/deploy.test.key -out $t/deploy.test.pem 2>/dev/null") == 0
         or die 'openssl';
     chmod 0600, "$t/deploy.test.key";
-    make_path("$ETC/nginx/sites-available", "$ETC/nginx/sites-enabled", "$t/nginx");
+    # The host's nginx as Debian installs it: its /etc/nginx with the
+    # default site, on our ports and with our pid and log files.
+    make_path("$t/nginx");
+    if (-f '/etc/nginx/nginx.conf') {
+        system('cp', '-a', '/etc/nginx', "$ETC/nginx") == 0 or die 'cp /etc/nginx';
+    } else {
+        make_path("$ETC/nginx/sites-available", "$ETC/nginx/sites-enabled");
+        spew("$ETC/nginx/nginx.conf", <<"END");
+user www-data;
+worker_processes auto;
+pid /run/nginx.pid;
+error_log /var/log/nginx/error.log;
+events { worker_connections 768; }
+http {
+	include /etc/nginx/mime.types;
+	default_type application/octet-stream;
+	access_log /var/log/nginx/access.log;
+	include /etc/nginx/sites-enabled/*;
+}
+END
+        system('cp', "$PREFIX/share/spiderpig/nginx/mime.types", "$ETC/nginx/mime.types");
+    }
+    {
+        my $c = slurp("$ETC/nginx/nginx.conf");
+        $c =~ s{/etc/nginx/}{$ETC/nginx/}g;
+        $c =~ s{/run/nginx\.pid}{$t/nginx.pid}g;
+        $c =~ s{/var/log/nginx/}{$LOG/nginx-}g;
+        spew("$ETC/nginx/nginx.conf", $c);
+        for my $site (glob("$ETC/nginx/sites-enabled/*")) {
+            my $body = slurp($site);
+            $body =~ s{^\s*listen \[::\]:80.*\n}{}mg;
+            $body =~ s{listen 80\b}{listen 127.0.0.1:$http}g;
+            unlink $site;
+            spew($site, $body);
+        }
+    }
     run_ok(host((readme('nginx'))[0]), 'nginx: the server block copied and enabled');
     # "set server_name and the certificate": our certificate, and loopback
     # ports of our own instead of 80 and 443.
@@ -308,26 +344,6 @@ SH
     $c =~ s{listen 80;}{listen 127.0.0.1:$http;};
     $c =~ s{listen 443 ssl}{listen 127.0.0.1:$https ssl};
     spew($f, $c);
-    # The host's nginx.conf as Debian ships it, in short: user www-data,
-    # the sites-enabled include.
-    spew("$ETC/nginx/nginx.conf", <<"END");
-user www-data;
-worker_processes 1;
-pid $t/nginx.pid;
-error_log $LOG/nginx-error.log;
-events { worker_connections 768; }
-http {
-	include $PREFIX/share/spiderpig/nginx/mime.types;
-	default_type application/octet-stream;
-	client_body_temp_path $t/nginx/body;
-	proxy_temp_path $t/nginx/proxy;
-	fastcgi_temp_path $t/nginx/fastcgi;
-	uwsgi_temp_path $t/nginx/uwsgi;
-	scgi_temp_path $t/nginx/scgi;
-	access_log off;
-	include $ETC/nginx/sites-enabled/*;
-}
-END
     my $out = qx{/usr/sbin/nginx -t -p '$t/nginx' -c '$ETC/nginx/nginx.conf' 2>&1};
     is($?, 0, '  nginx -t') or diag($out);
     $out = qx{/usr/sbin/nginx -p '$t/nginx' -c '$ETC/nginx/nginx.conf' 2>&1};
@@ -446,8 +462,12 @@ sub wait_until {
     my $r = wait_until(sub { my $r = api(GET => '/api/v1/readyz'); $r->{status} == 200 && $r }, 20, 'readyz 200');
     ok($r, 'Start: /api/v1/readyz through nginx answers 200')
         or diag(explain(api(GET => '/api/v1/readyz')));
-    my $red = $ua->request(GET => "http://127.0.0.1:$http/x", {});
-    is($red->{status}, 301, '  plain HTTP redirects to HTTPS');
+    # Plain HTTP for the site's name (the default site has the others).
+    my $c = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$http", Timeout => 5);
+    print $c "GET /x HTTP/1.0\r\nHost: deploy.test\r\n\r\n" if $c;
+    my $head = $c ? do { local $/; <$c> } // '' : '';
+    like($head, qr{^HTTP/1\.1 301.*^Location: https://deploy\.test/x\r?$}ms,
+        '  plain HTTP for deploy.test redirects to HTTPS');
 }
 
 # --- The first admin ------------------------------------------------------------
