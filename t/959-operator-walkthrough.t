@@ -61,7 +61,7 @@ my (%daemons, @users_added, @groups_joined, $pg_started, $nginx_started, $hooks_
 my $main = $$;
 END {
     my $rc = $?;
-    return unless $$ == $main;   # a forked child (the receiver) cleans nothing
+    return unless defined $main && $$ == $main;   # a forked child (the receiver) cleans nothing
     for my $name (sort keys %daemons) {
         kill 'TERM', $daemons{$name} if $daemons{$name};
     }
@@ -525,6 +525,26 @@ my $token;
     $r = api(GET => '/api/v1/queue', $ENV{OPWALK_METRICS_TOKEN});
     is($r->{status}, 401, '  which opens nothing else');
 }
+
+# --- The stream: a WebSocket handshake through nginx ----------------------
+# handshake(ORIGIN): the status line nginx and the stream daemon answer.
+sub handshake {
+    my ($origin) = @_;
+    my $c = IO::Socket::SSL->new(PeerAddr => "127.0.0.1:$https", SSL_verify_mode => SSL_VERIFY_NONE,
+        SSL_hostname => 'deploy.test', Timeout => 5) or return "connect: $IO::Socket::SSL::SSL_ERROR";
+    print $c "GET /api/v1/stream HTTP/1.1\r\nHost: deploy.test:$https\r\n",
+        "Upgrade: websocket\r\nConnection: Upgrade\r\n",
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n",
+        "Origin: $origin\r\nAuthorization: Bearer $token\r\n\r\n";
+    my $line = <$c> // '';
+    close $c;
+    $line =~ s/\r?\n\z//;
+    return $line;
+}
+like(handshake("https://deploy.test:$https"), qr{^HTTP/1\.1 101 },
+    'Stream: a WebSocket from the site (stream.ini origin) is accepted');
+unlike(handshake('https://deploy.example.org'), qr{^HTTP/1\.1 101 },
+    "  one from the example's origin is not");
 
 # --- spiderpig-admin freeze / unfreeze ---------------------------------------
 {
