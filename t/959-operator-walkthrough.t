@@ -252,7 +252,8 @@ END
 
 # The configs, edited where the README says: the database (here the test's
 # socket folder and port instead of /run/postgresql), the [totp] key, the
-# sockets under RUNDIR, the site's origin, the stages.
+# site's origin, the stages. The sockets are where make install's RUNDIR
+# put them.
 my $stagedir = "$t/stages";
 {
     my $ini = "$ETC/spiderpig";
@@ -261,9 +262,6 @@ my $stagedir = "$t/stages";
     set_key("$ini/worker.ini", 'database', 'worker', "$conn user=spiderpig_worker");
     set_key("$ini/stream.ini", 'database', 'stream', "$conn user=spiderpig_stream");
     set_key("$ini/spiderpig.ini", 'totp', 'key', $totp_key);
-    set_key("$ini/spiderpig.ini", 'fcgi', 'socket', "$RUN/spiderpig/fcgi/fcgi.sock");
-    set_key("$ini/spiderpig.ini", 'fcgi', 'auth_socket', "$RUN/spiderpig/fcgi/auth.sock");
-    set_key("$ini/stream.ini", 'stream', 'socket', "$RUN/spiderpig/stream/stream.sock");
     set_key("$ini/stream.ini", 'stream', 'origin', "https://deploy.test:$https");
     set_key("$ini/spiderpig.ini", 'oidc', 'redirect_uri', "https://deploy.test:$https/login/callback");
     # Metrics: the Prometheus scraper's token.
@@ -289,7 +287,9 @@ SH
     $w =~ s{/usr/local/bin/deploy}{$stagedir/deploy}g;
     $w =~ s{^kind\s*=\s*git-cherry-pick\n}{command = ["$stagedir/deploy", "merge"]\n}m;
     spew("$ini/worker.ini", $w);
-    ok(1, 'Configure: the ini files edited (database, [totp] key, sockets, stages)');
+    ok(1, 'Configure: the ini files edited (database, [totp] key, origin, stages)');
+    like(slurp("$ini/$_"), qr{^socket\s*=\s*\Q$RUN\E/spiderpig/}m, "  $_: its socket is under RUNDIR")
+        for qw(spiderpig.ini stream.ini);
 }
 
 # --- nginx ----------------------------------------------------------------------
@@ -388,7 +388,8 @@ sub start_unit {
         my @made;
         for my $rel (split ' ', $d) {
             my $p = $base;
-            for my $part (split m{/}, $rel) { $p .= "/$part"; mkdir $p, 0755 }
+            $p = '' if $rel =~ m{^/};   # RUNDIR outside /run (this test only)
+            for my $part (grep { length } split m{/}, $rel) { $p .= "/$part"; mkdir $p, 0755 }
             chown $uid, $gid, $p;
             chmod $mode, $p;
             push @made, $p;
