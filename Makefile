@@ -219,7 +219,10 @@ DATADIR     ?= $(PREFIX)/share/spiderpig
 MANDIR      ?= $(PREFIX)/share/man
 SYSCONFDIR  ?= /etc
 UNITDIR     ?= $(PREFIX)/lib/systemd/system
+# RUNDIR: the sockets' folders. The units' RuntimeDirectory= are relative
+# to /run, so on a systemd host keep RUNDIR under /run.
 RUNDIR      ?= /run/spiderpig
+RUNTIME_DIR  = $(patsubst /run/%,%,$(RUNDIR))
 PUBLIC_HOST ?= deploy.example.org
 NGINX_LOGS  ?= /var/log/nginx
 API_RATE    ?= 50r/s
@@ -233,7 +236,7 @@ INSTALL     ?= install
 
 # render SRC DST: SRC with the install placeholders filled; fails on any
 # placeholder left over.
-render = sed -e 's|@NGINX_DIR@|$(DATADIR)/nginx|g' -e 's|@NGINX_SNIPPETS@|$(DATADIR)/nginx|g' \
+render = sed -e 's|@NGINX_DIR@|$(DATADIR)/nginx|g' -e 's|@RUNTIME_DIR@|$(RUNTIME_DIR)|g' -e 's|@NGINX_SNIPPETS@|$(DATADIR)/nginx|g' \
     -e 's|@DIR@/run/|$(RUNDIR)/|g' -e 's|@RUNDIR@|$(RUNDIR)|g' \
     -e 's|@REPO@/static/|$(DATADIR)/static/|g' -e 's|@STATIC_DIR@|$(DATADIR)/static|g' \
     -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@DATADIR@|$(DATADIR)|g' \
@@ -270,8 +273,11 @@ install: build
 	$(call cut_conf,locations,end locations) >$(B)/spiderpig-locations.conf.in
 	$(call render,$(B)/spiderpig-locations.conf.in,$(DESTDIR)$(DATADIR)/nginx/spiderpig-locations.conf)
 	$(call render,nginx/host/spiderpig-server.conf.in,$(DESTDIR)$(DATADIR)/nginx/spiderpig-server.conf.example)
-	$(INSTALL) -m 644 examples/spiderpig.ini examples/worker.ini examples/stream.ini \
-	    examples/hooks.ini $(DESTDIR)$(DATADIR)/examples/
+	$(INSTALL) -m 644 examples/worker.ini examples/hooks.ini $(DESTDIR)$(DATADIR)/examples/
+	for f in spiderpig.ini stream.ini; do \
+	    sed 's|/run/spiderpig/|$(RUNDIR)/|g' examples/$$f >$(DESTDIR)$(DATADIR)/examples/$$f.tmp && \
+	    chmod 644 $(DESTDIR)$(DATADIR)/examples/$$f.tmp && \
+	    mv -f $(DESTDIR)$(DATADIR)/examples/$$f.tmp $(DESTDIR)$(DATADIR)/examples/$$f; done
 	$(INSTALL) -m 644 prometheus/spiderpig-alerts.yml prometheus/spiderpig-alerts.test.yml \
 	    $(DESTDIR)$(DATADIR)/prometheus/
 	$(INSTALL) -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
