@@ -548,15 +548,32 @@ unlike(handshake('https://deploy.example.org'), qr{^HTTP/1\.1 101 },
     "  one from the example's origin is not");
 
 # --- spiderpig-admin freeze / unfreeze ---------------------------------------
+# As the README says for an admin's own login: a database role in
+# spiderpig_admin, and spiderpig-admin run as that login (an OS user alice,
+# made here unless there is one).
 {
-    my $adm = host(q{su postgres -c "/usr/local/sbin/spiderpig-admin -d dbname=spiderpig -u alice});
-    run_ok(qq{$adm freeze 'train deploy in progress'"}, 'spiderpig-admin freeze');
+    if (!getpwnam('alice')) {
+        push @users_added, 'alice';
+        system('useradd', '--system', '--no-create-home', '--shell', '/usr/sbin/nologin', 'alice') == 0
+            or die 'useradd alice';
+    }
+    my ($create) = readme_section('The first admin') =~ m{`(CREATE ROLE alice LOGIN IN ROLE spiderpig_admin;)`};
+    ok($create, 'spiderpig-admin: the README says how an admin gets a role of her own');
+    run_ok(qq{su postgres -c "psql -X -d spiderpig -c '$create'"}, "  $create");
+}
+{
+    local $ENV{PATH} = "$PREFIX/sbin:$ENV{PATH}";
+    my $adm = 'runuser -u alice -- spiderpig-admin -d dbname=spiderpig -u alice';
+    my $out = run_ok("$adm queue list", 'spiderpig-admin queue list as alice');
+    $out = run_ok("$adm token list", 'spiderpig-admin token list as alice');
+    like($out, qr/laptop/, '  lists her token');
+    run_ok(qq{$adm freeze 'train deploy in progress'}, 'spiderpig-admin freeze');
     my $s = api(GET => '/api/v1/status', $token)->{json} // {};
     ok($s->{freeze} || $s->{frozen}, '  /api/v1/status shows the freeze') or diag(explain($s));
     my $r = api(POST => '/api/v1/deployments', $token, { patches => ['12346'] });
     is($r->{status}, 201, '  a deployment may still be queued while frozen') or diag($r->{content});
     my $id = $r->{json} && $r->{json}{id};
-    run_ok(qq{$adm unfreeze"}, 'spiderpig-admin unfreeze');
+    run_ok(qq{$adm unfreeze}, 'spiderpig-admin unfreeze');
     $s = api(GET => '/api/v1/status', $token)->{json} // {};
     ok(!($s->{freeze} || $s->{frozen}), '  the freeze is lifted') or diag(explain($s));
     my $d = wait_until(sub {
@@ -592,12 +609,31 @@ unlike(handshake('https://deploy.example.org'), qr{^HTTP/1\.1 101 },
     ok(!(grep { !$_->{valid} } @{ $hooks_rx->requests }), '  every signature checks out');
 }
 
-# --- Upgrade: migrate is idempotent, --check says nothing is missing ---------
+# --- Upgrade: stop the units, make install, migrate, start them again -----
+# stop_units(): SIGTERM to each, as systemctl stop sends it.
+sub stop_units {
+    for my $name (sort keys %daemons) {
+        my $pid = $daemons{$name};
+        kill 'TERM', $pid;
+        my $gone = wait_until(sub { waitpid($pid, WNOHANG) == $pid }, 15, "$name to stop");
+        ok($gone, "$name stops on SIGTERM");
+        delete $daemons{$name} if $gone;
+    }
+}
 {
+    my @units = sort keys %daemons;
+    stop_units();
+    my $out = qx{make -C '$repo' --no-print-directory install PREFIX='$PREFIX' SYSCONFDIR='$ETC' RUNDIR='$RUN/spiderpig' NGINX_LOGS='$LOG' PUBLIC_HOST=deploy.test 2>&1};
+    is($?, 0, 'Upgrade: make install again') or diag($out);
     run_ok(host(q{su postgres -c "/usr/local/share/spiderpig/tools/migrate 'dbname=spiderpig'"}),
-        'Upgrade: migrate again applies nothing and succeeds');
+        '  migrate applies what is missing (nothing)');
     run_ok(host(q{su postgres -c "/usr/local/share/spiderpig/tools/migrate --check 'dbname=spiderpig'"}),
         '  migrate --check exits 0');
+    start_unit($_) for @units;
+    my $r = wait_until(sub { my $r = api(GET => '/api/v1/readyz'); $r->{status} == 200 && $r }, 20, 'readyz 200');
+    ok($r, '  readyz answers 200 again');
+    is((api(GET => '/api/v1/deployments/1', $token)->{json} // {})->{state}, 'done',
+        '  and the deployment is still done');
 }
 
 # --- Backup ---------------------------------------------------------------------------
@@ -609,12 +645,5 @@ unlike(handshake('https://deploy.example.org'), qr{^HTTP/1\.1 101 },
     like($toc, qr/TABLE DATA spiderpig deployments/, '  the dump holds the deployments');
 }
 
-# Each daemon stops on SIGTERM, as systemctl stop sends it.
-for my $name (sort keys %daemons) {
-    my $pid = $daemons{$name};
-    kill 'TERM', $pid;
-    my $gone = wait_until(sub { waitpid($pid, WNOHANG) == $pid }, 15, "$name to stop");
-    ok($gone, "$name stops on SIGTERM");
-    delete $daemons{$name} if $gone;
-}
+stop_units();
 done_testing;
