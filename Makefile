@@ -209,8 +209,8 @@ bench: deps build $(NPM_STAMPS)
 # the migrations and tools/migrate, the pages' static files, the nginx
 # snippets made from nginx/nginx.conf.in (the configuration the tests run,
 # cut at its "install:" markers, placeholders filled from the variables
-# below), example configs, example alert rules, man pages, systemd units and
-# a logrotate file.
+# below), example configs (their socket paths under RUNDIR), example alert
+# rules, man pages, systemd units and a logrotate file.
 # Nothing in SYSCONFDIR/spiderpig is written: the examples are copied from
 # share/spiderpig/examples by hand (README, "Operating spiderpig").
 PREFIX      ?= /usr/local

@@ -527,6 +527,9 @@ my $token;
     is($r->{status}, 401, '  which opens nothing else');
 }
 
+like(slurp("$LOG/spiderpig-access.log"), qr{"GET /api/v1/readyz HTTP/1\.1" 200 },
+    'nginx: the site logs to NGINX_LOGS/spiderpig-access.log');
+
 # --- The stream: a WebSocket handshake through nginx ----------------------
 # handshake(ORIGIN): the status line nginx and the stream daemon answer.
 sub handshake {
