@@ -83,7 +83,7 @@ END {
     system('su', 'postgres', '-s', '/bin/sh', '-c',
         "$pgbin/pg_ctl -D $t/pg -m immediate -w stop >/dev/null 2>&1") if $pg_started;
     system("gpasswd -d '$_->[0]' '$_->[1]' >/dev/null") for @groups_joined;
-    system('deluser', '--system', $_) for reverse @users_added;
+    system("deluser --system '$_' >/dev/null 2>&1") for reverse @users_added;
     if ($rc && -d $LOG) {
         for my $f (grep { !/access/ } sort glob("$LOG/*.log")) {
             diag("--- $f"); diag(qx{tail -n 25 '$f'});
@@ -646,6 +646,17 @@ sub stop_units {
     run_ok($dump // 'false', "Backup: $dump") if $dump;
     my ($toc, $rc) = sh('pg_restore -l spiderpig.dump');
     like($toc, qr/TABLE DATA spiderpig deployments/, '  the dump holds the deployments');
+    # Restored as the README says: into a database the migrations never
+    # touched (the roles are the cluster's already).
+    run_ok(q{su postgres -c "createdb spiderpig_restore && pg_restore -d spiderpig_restore" <spiderpig.dump},
+        '  pg_restore into a fresh database');
+    my $q = q{select (select count(*) from spiderpig.deployments) || ' ' || (select count(*) from spiderpig.events) || ' ' || (select count(*) from spiderpig.log_lines) || ' ' || (select count(*) from spiderpig.hook_outbox)};
+    my ($a) = sh(qq{su postgres -c "psql -XAt -d spiderpig -c \\"$q\\""});
+    my ($b) = sh(qq{su postgres -c "psql -XAt -d spiderpig_restore -c \\"$q\\""});
+    like($a, qr/^\d+ \d+ \d+ \d+$/, '  deployments, events, log lines, outbox counted');
+    is($b, $a, '  the restored database has the same (no trigger ran twice)');
+    run_ok(host(q{su postgres -c "/usr/local/share/spiderpig/tools/migrate --check 'dbname=spiderpig_restore'"}),
+        '  and migrate --check finds every migration recorded there');
 }
 
 stop_units();
