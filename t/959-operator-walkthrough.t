@@ -527,6 +527,23 @@ my $token;
     is($r->{status}, 401, '  which opens nothing else');
 }
 
+# systemctl reload: what a unit's ExecReload= claims, it must do. The app's
+# only candidate is spiderpig.ini, e.g. a new metrics token.
+{
+    my $reload = one(unit('spiderpig-fcgi'), 'ExecReload');
+    if ($reload) {
+        my $new = 'r' x 64;
+        set_key("$ETC/spiderpig/spiderpig.ini", 'fcgi', 'metrics_token', $new);
+        $reload =~ s/\$MAINPID/$daemons{'spiderpig-fcgi'}/g;
+        system($reload);
+        ok(wait_until(sub { api(GET => '/metrics', $new)->{status} == 200 }, 5, 'the new token'),
+            "spiderpig-fcgi: ExecReload=$reload reads spiderpig.ini again");
+        ok(kill(0, $daemons{'spiderpig-fcgi'}), '  and the app still runs');
+    } else {
+        pass('spiderpig-fcgi: no ExecReload= (systemctl restart reads spiderpig.ini again)');
+    }
+}
+
 like(slurp("$LOG/spiderpig-access.log"), qr{"GET /api/v1/readyz HTTP/1\.1" 200 },
     'nginx: the site logs to NGINX_LOGS/spiderpig-access.log');
 
