@@ -637,6 +637,11 @@ unlike(handshake('https://deploy.example.org'), qr{^HTTP/1\.1 101 },
     };
     ok($ok, '  the announcements written before it started arrive, signed') or diag($@);
     ok(!(grep { !$_->{valid} } @{ $hooks_rx->requests }), '  every signature checks out');
+    my ($fin) = grep { ($_->{event} // '') eq 'finished' } @{ $hooks_rx->requests };
+    is($fin && $fin->{json}{url}, "https://deploy.test:$https/deployments/1",
+        '  the finished announcement links the deployment under link_base');
+    my $m = api(GET => '/metrics', $token)->{content} // '';
+    like($m, qr/^spiderpig_webhooks\{status="pending"\} \d+$/m, '  /metrics counts the webhooks');
 }
 
 # --- Upgrade: stop the units, make install, migrate, start them again -----
