@@ -248,6 +248,14 @@ END
     chomp $roles;
     is($roles, 'spiderpig_admin spiderpig_hooks spiderpig_owner spiderpig_stream spiderpig_web spiderpig_worker',
         '  the migrations made the six roles');
+    # Peer authentication maps each daemon's user to its role and nobody
+    # else: the stage user reaches no spiderpig role.
+    for my $role (qw(spiderpig_web spiderpig_worker spiderpig_admin postgres)) {
+        my ($out, $rc) = sh(qq{runuser -u spiderpig-stage -- psql -XAt -d 'dbname=spiderpig user=$role' -c 'select 1'});
+        isnt($rc, 0, "  spiderpig-stage cannot log in as $role") or diag($out);
+    }
+    my ($out, $rc) = sh(q{runuser -u spiderpig-web -- psql -XAt -d 'dbname=spiderpig user=spiderpig_web' -c 'select current_user'});
+    is($out, "spiderpig_web\n", '  spiderpig-web logs in as spiderpig_web');
 }
 
 # The configs, edited where the README says: the database (here the test's
