@@ -1,22 +1,32 @@
 #!/usr/bin/perl
 # The README's "Operating spiderpig on a server", step by step, the way an
-# operator on a fresh host follows it, with nothing of tools/stack's: `make
-# install` into a prefix, the README's users, configs copied from the
-# installed examples and edited as it says, a PostgreSQL cluster of our own
-# standing for the host's (initdb as the postgres user, a private socket
-# folder and port: PGHOST/PGPORT point the README's commands at it), the
-# database, roles and migrations as the README makes them, the host's nginx
-# with the installed server block, and each daemon started by hand from its
-# installed systemd unit (ExecStart=, User=, Group=, UMask=,
-# AmbientCapabilities=, Environment=, RuntimeDirectory=, StateDirectory=)
-# with NOTIFY_SOCKET set, since systemd is not PID 1 here. Then the first
-# admin, a token, a deployment through its prompts to done, /metrics,
-# spiderpig-admin freeze/unfreeze, the webhook sender, the upgrade's
-# migrate --check, and the backup.
+# operator on a fresh Debian host follows it, with nothing of tools/stack's.
+# The README's own ```sh blocks are run as written (read from README.md),
+# in order: `make install` into a prefix, the users, the configs copied
+# from the installed examples (then edited where the README says), the
+# database, roles, migrations, pg_ident.conf and pg_hba.conf lines, the
+# server block enabled in the host's own /etc/nginx (Debian's nginx.conf and
+# default site), the first admin, an admin's own role for spiderpig-admin,
+# the webhooks, an upgrade, and the backup restored. The host's PostgreSQL
+# is a cluster of the postgres user with Debian's pg_hba.conf, on a socket
+# folder and port of its own (PGHOST/PGPORT point the README's commands at
+# it). systemd is not PID 1 here, so each daemon is started by hand from its
+# installed unit (ExecStart=, User=, Group=, --init-groups,
+# AmbientCapabilities=, CapabilityBoundingSet=, NoNewPrivileges=, UMask=,
+# Environment=, RuntimeDirectory=, StateDirectory= and their modes) with
+# NOTIFY_SOCKET set, and must say READY=1; the rest of the sandbox is not
+# applied (t/952 runs systemd-analyze verify on the units).
+#
+# Then: readyz through nginx, a deployment through its three prompts to done
+# with each stage run as spiderpig-stage, /metrics for an admin and the
+# metrics token, what systemctl reload of the app does, uncompressed pages,
+# a WebSocket handshake, freeze and unfreeze, signed webhooks.
 #
 # Where a path is /usr/local, /etc, /run or /var/lib in the README it is
 # the test's folder here (PREFIX, SYSCONFDIR, RUNDIR and the stand-ins for
-# /run and /var/lib); everything else is the README's text.
+# /run and /var/lib); everything else is the README's text. Users and group
+# memberships it adds (only those missing: alice, www-data in two groups)
+# are removed at the end. Needs root.
 use strict; use warnings;
 use lib 't/lib';
 use Test::More;
@@ -35,7 +45,7 @@ use SP::Stack;
 use SP::Hooks;
 
 plan skip_all => 'needs root (users, setpriv, su)' unless $> == 0;
-for my $bin (qw(/usr/sbin/nginx /usr/bin/setpriv /usr/sbin/adduser)) {
+for my $bin (qw(/usr/sbin/nginx /usr/bin/setpriv /usr/sbin/adduser /usr/sbin/runuser /usr/bin/psql)) {
     plan skip_all => "$bin is missing" unless -x $bin;
 }
 my ($pgbin) = grep { -x "$_/initdb" } reverse sort glob('/usr/lib/postgresql/*/bin');
