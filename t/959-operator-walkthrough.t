@@ -62,6 +62,7 @@ my $ETC    = "$t/etc";
 my $RUN    = "$t/run";        # /run
 my $VARLIB = "$t/var/lib";    # /var/lib
 my $LOG    = "$t/log";        # the journal and /var/log/nginx
+my $origin = "$t/origin.git"; # Gerrit
 make_path($RUN, $VARLIB, $LOG, "$t/pgrun", "$t/notify");
 chmod 0755, $RUN, $VARLIB, "$t/var", "$t/notify";
 my ($pgport, $https, $http) = SP::Stack::free_ports(3);
@@ -127,6 +128,7 @@ sub host {
     $s =~ s{/etc/postgresql/\d+/main/}{$t/pg/}g;
     $s =~ s{/etc/}{$ETC/}g;
     $s =~ s{/var/lib/spiderpig}{$VARLIB/spiderpig}g;
+    $s =~ s{https://gerrit\.example\.org/site}{$origin}g;
     $s =~ s{/run/spiderpig}{$RUN/spiderpig}g;
     $s =~ s{^systemctl reload postgresql$}{su postgres -c "$pgbin/pg_ctl -D $t/pg reload"}mg;
     $s =~ s{^nginx -t && systemctl reload nginx$}{}mg;
@@ -204,6 +206,22 @@ sub set_key {
     for my $g (qw(spiderpig-web spiderpig-stream)) {
         ok((grep { $_ eq 'www-data' } split ' ', (getgrnam($g))[3] // ''), "  www-data is in $g");
     }
+}
+
+# Gerrit, for the example's merge stage (kind = git-cherry-pick from [git]
+# remote): a bare repository with branch deploy and change 12345 under
+# refs/changes, owned by the stage user as a remote's files are not ours.
+{
+    my $g = "git -c user.name=dev -c user.email=dev\@example.org -c init.defaultBranch=deploy";
+    my ($out, $rc) = sh(<<"SH");
+$g init -q --bare $origin
+$g clone -q $origin $t/dev 2>/dev/null
+cd $t/dev
+echo one >site.txt && git add site.txt && $g commit -q -m 'The site' && git push -q origin HEAD:deploy
+echo two >>site.txt && $g commit -q -am 'Change 12345: a backport' && git push -q origin HEAD:refs/changes/45/12345/1
+SH
+    is($rc, 0, 'a Gerrit stand-in with change 12345') or diag($out);
+    system('chown', '-R', 'spiderpig-stage:spiderpig-stage', $origin);
 }
 
 # --- Configure ----------------------------------------------------------------
@@ -303,7 +321,8 @@ SH
     chmod 0755, "$stagedir/deploy";
     my $w = slurp("$ini/worker.ini");
     $w =~ s{/usr/local/bin/deploy}{$stagedir/deploy}g;
-    $w =~ s{^kind\s*=\s*git-cherry-pick\n}{command = ["$stagedir/deploy", "merge"]\n}m;
+    $w =~ s{^remote\s*=\s*https://gerrit\.example\.org/site$}{remote  = $origin}m;
+    $w =~ s{/var/lib/spiderpig}{$VARLIB/spiderpig}g;
     spew("$ini/worker.ini", $w);
     ok(1, 'Configure: the ini files edited (database, [totp] key, origin, stages)');
     like(slurp("$ini/$_"), qr{^socket\s*=\s*\Q$RUN\E/spiderpig/}m, "  $_: its socket is under RUNDIR")
@@ -526,7 +545,10 @@ my $token;
     is(scalar @answered, 3, '  three prompts answered through the API');
     my $ran = "$VARLIB/spiderpig/work/ran";
     my @ran = split /\n/, (-e $ran ? slurp($ran) : '');
-    is_deeply(\@ran, ['spiderpig-stage merge', 'spiderpig-stage sync test', 'spiderpig-stage smoke test',
+    my $work = "$VARLIB/spiderpig/work";
+    my ($head) = sh("git -c safe.directory='*' -C $work log -1 --format=%s deploy");
+    is($head, "Change 12345: a backport\n", '  the merge stage cherry-picked change 12345 onto deploy in the [git] dir');
+    is_deeply(\@ran, ['spiderpig-stage sync test', 'spiderpig-stage smoke test',
         'spiderpig-stage sync canary', 'spiderpig-stage check canary', 'spiderpig-stage sync production'],
         '  every stage ran as spiderpig-stage, in order');
     my $log = api(GET => "/api/v1/deployments/$id/log?after=0&limit=1000", $token)->{json} // {};
