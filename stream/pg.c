@@ -120,7 +120,7 @@ static void
 pg_notification(const PGnotify *n)
 {
 	cJSON		*doc, *dep, *seq, *ev, *user;
-	long long	 d = 0, s = 0;
+	long long	 d = 0, s = 0, t = 0;
 	size_t		 at;
 
 	if ((doc = json_parse_exact(n->extra, strlen(n->extra), &at)) == NULL)
@@ -138,8 +138,12 @@ pg_notification(const PGnotify *n)
 		fanout_event(d, cJSON_IsString(ev) ? ev->valuestring : NULL);
 	} else if (strcmp(n->relname, "spiderpig_auth") == 0) {
 		user = cJSON_GetObjectItemCaseSensitive(doc, "user");
+		if (cJSON_GetObjectItemCaseSensitive(doc, "token") != NULL &&
+		    json_integer(cJSON_GetObjectItemCaseSensitive(doc,
+		    "token"), 1, INT64_MAX, &t) != 0)
+			goto out;
 		fanout_auth(cJSON_IsString(ev) ? ev->valuestring : NULL,
-		    cJSON_IsString(user) ? user->valuestring : NULL);
+		    cJSON_IsString(user) ? user->valuestring : NULL, t);
 	}
 out:
 	cJSON_Delete(doc);

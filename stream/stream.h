@@ -80,6 +80,7 @@ struct client {
 	struct lws	*wsi;
 	struct client	*prev, *next;	/* every established client */
 	char		 user[STREAM_USER_MAX + 1];
+	int64_t		 token;		/* the API token it came with, or 0 */
 	struct qnode	*head, *tail;	/* frames waiting to be written */
 	size_t		 queued;	/* their bytes */
 	struct sub	 subs[STREAM_MAX_SUBS];
@@ -156,7 +157,9 @@ int	client_request(struct client *, const char *buf, size_t len);
 /* Fan-out entry points for the database side. */
 void	fanout_log(int64_t deployment, int64_t seq);
 void	fanout_event(int64_t deployment, const char *event);
-void	fanout_auth(const char *event, const char *user);
+/* token > 0: that API token was revoked (its sockets close); else user
+ * NULL means every user. */
+void	fanout_auth(const char *event, const char *user, int64_t token);
 void	fanout_resync(void);
 void	fanout_schedule(void);
 /* Before lws_context_destroy(): no more deferred work. */
