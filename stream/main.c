@@ -166,6 +166,7 @@ main(int argc, char *argv[])
 	if (listen_start(cfg, &idle) != 0)
 		goto out;
 	stall_start();
+	report_start();
 	if (pg_start() != 0)
 		pg_lost();
 	log_info("listening on %s for origin %s", cfg->stream_socket,
@@ -180,6 +181,7 @@ main(int argc, char *argv[])
 	rc = 0;
 out:
 	pg_stop();
+	report_cancel();
 	fanout_cancel();
 	if (stream.ctx != NULL)
 		lws_context_destroy(stream.ctx);

@@ -1,6 +1,7 @@
 /* pg.c: the daemon's one database connection. It LISTENs on spiderpig,
  * spiderpig_log and spiderpig_auth, sits in lws' event loop as a raw file
- * descriptor, and runs the stream_* read functions of sql/009. */
+ * descriptor, and runs the stream_* read functions of sql/009 and the
+ * socket count report of sql/020. */
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -312,4 +313,21 @@ pg_overview(void)
 		js = pg_text(res, 0, 0);
 	PQclear(res);
 	return js;
+}
+
+int
+pg_report(const char *instance, const char *host, long pid,
+    size_t connections)
+{
+	char		 p[24], n[24];
+	const char	*params[4] = { instance, host, p, n };
+	PGresult	*res;
+
+	snprintf(p, sizeof(p), "%ld", pid);
+	snprintf(n, sizeof(n), "%zu", connections);
+	if ((res = pg_call("SELECT spiderpig.stream_report($1, $2, $3::int, "
+	    "$4::int)", 4, params, NULL)) == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
 }

@@ -192,6 +192,19 @@ int	pg_watch(const char *viewer, int64_t deployment, int64_t *last_seq,
 char	*pg_deployment(int64_t deployment);
 char	*pg_overview(void);
 
+/* stream_report(): this daemon's instance, host, pid and open sockets.
+ * 0, or -1 when the database failed. */
+int	pg_report(const char *instance, const char *host, long pid,
+	    size_t connections);
+
+/* --- the socket count for /metrics (report.c) -------------------------- */
+
+/* Report the count from now on: when it changes (at most every 2 s) and
+ * every 10 s regardless. */
+void	report_start(void);
+/* Before lws_context_destroy(): no more reports. */
+void	report_cancel(void);
+
 /* --- lws glue (ws.c) --------------------------------------------------- */
 
 extern const struct lws_protocols	stream_protocols[];
