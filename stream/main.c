@@ -173,9 +173,13 @@ main(int argc, char *argv[])
 	    cfg->stream_origin);
 	notify_ready();
 
-	while (!stopping)
+	/* lws returns at least every 500 ms (the too-slow check's timer);
+	 * a database call that hangs holds this loop and stops the pings. */
+	while (!stopping) {
+		notify_watchdog();
 		if (lws_service(stream.ctx, 0) < 0)
 			break;
+	}
 	notify_stopping();
 	log_info("stopping with %zu clients", stream.nclients);
 	rc = 0;
