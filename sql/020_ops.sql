@@ -18,11 +18,17 @@ SET LOCAL search_path = spiderpig, pg_temp;
 
 -- Token revocation reaches the stream --------------------------------------
 
+-- A ban revokes every token of the user after setting users.banned: its own
+-- event closes all of the user's sockets as banned (4003), so the tokens it
+-- revokes say nothing, or their 4001 would come first.
 CREATE FUNCTION stream_notify_token() RETURNS trigger
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET search_path = spiderpig, pg_temp AS $$
 DECLARE
 	t	api_tokens := CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
 BEGIN
+	IF EXISTS (SELECT 1 FROM users u WHERE u.name = t.username AND u.banned) THEN
+		RETURN NULL;
+	END IF;
 	PERFORM pg_notify('spiderpig_auth', json_build_object(
 	    'event', 'token_revoked', 'user', t.username, 'token', t.id)::text);
 	RETURN NULL;

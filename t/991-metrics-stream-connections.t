@@ -18,13 +18,14 @@ my $adm = $s->user('ada', 'admin');
 my $tok = $s->user('alice');
 
 # The gauge's samples: instance => value.
+my $typed;
 sub gauge {
     my $r = $s->api(GET => '/metrics', token => $adm);
     die "GET /metrics: $r->{status}\n" unless $r->{status} == 200;
     my %g;
     $g{$1} = $2 while $r->{body} =~ /^spiderpig_stream_connections\{instance="([^"]*)"\} (\S+)$/mg;
     like($r->{body}, qr/^# TYPE spiderpig_stream_connections gauge$/m, 'a gauge')
-        unless $main::typed++;
+        unless $typed++;
     return \%g;
 }
 
