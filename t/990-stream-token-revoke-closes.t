@@ -3,7 +3,9 @@
 # "token revoked"), not the sockets its owner opened with another token,
 # nor anybody else's. The revocation's NOTIFY (sql/020, spiderpig_auth,
 # with the token's id) wakes the daemon; the gate told it each socket's
-# token (X-Spiderpig-Token). A psql edit of revoked_at counts the same.
+# token (X-Spiderpig-Token), replacing any the client sent: a forged one,
+# with a token or a session, closes nothing. A psql edit of revoked_at
+# counts the same.
 use strict; use warnings;
 use lib 't/lib';
 use Test::More;
@@ -24,11 +26,16 @@ sub token_id {
         where token_hash = decode($1, 'hex')}, sha256_hex($tok))->[0]{id};
 }
 
+my $bobsess = $s->sql(q{select spiderpig.create_session('bob') as t})->[0]{t};
+my $forged = { 'X-Spiderpig-Token' => token_id($alice1) };
 my @sockets = ({ name => 'alice1', token => $alice1 },
                { name => 'alice1b', token => $alice1 },
                { name => 'alice2', token => $alice2 },
                { name => 'alice3', token => $alice3 },
-               { name => 'bob', token => $bob });
+               { name => 'bob', token => $bob },
+               { name => 'bob_forged', token => $bob, headers => $forged },
+               { name => 'bob_session_forged', headers => { %$forged,
+                   Cookie => "__Host-spiderpig_session=$bobsess" } });
 my $c = $st->spawn('closes.js', $st->opts(sockets => \@sockets,
     expect_closed => ['alice1', 'alice1b'], ms => 5000));
 $st->wait_line($c, 'READY', 20);
@@ -44,6 +51,8 @@ for my $n (qw(alice1 alice1b)) {
 for my $n (qw(alice2 alice3 bob)) {
     is($r->{$n}{code}, undef, "$n (another token) stays open");
 }
+is($r->{bob_forged}{code}, undef, "bob's token socket claiming alice's token id stays open");
+is($r->{bob_session_forged}{code}, undef, "so does bob's session socket claiming it");
 
 # An admin revoking it, and a psql edit, close it the same way.
 @sockets = grep { $_->{name} =~ /^(alice2|alice3|bob)$/ } @sockets;
