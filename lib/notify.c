@@ -35,9 +35,10 @@ notify_ready(void)
 {
 	uint64_t	usec = 0;
 
+	wd_interval_ms = 0;
+	wd_due_ms = 0;
 	if (sd_watchdog_enabled(0, &usec) > 0 && usec >= 2000)
 		wd_interval_ms = (int64_t)(usec / 1000);
-	wd_due_ms = 0;
 	(void)sd_notify(0, "READY=1");
 	notify_watchdog();
 }
