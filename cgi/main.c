@@ -331,17 +331,23 @@ wait_for_signal(const struct server *srv, struct worker *workers,
     int started, const sigset_t *sigs)
 {
 	struct timespec	 ts;
-	int		 sig, ms;
+	int		 sig, ms, alive, was_alive = 1;
 
 	for (;;) {
-		if (threads_alive(srv, workers, started))
+		if ((alive = threads_alive(srv, workers, started)))
 			notify_watchdog();
+		if (alive != was_alive && notify_watchdog_cap(-1) >= 0)
+			log_warn(alive ? "serving threads free again: watchdog "
+			    "pings resume" : "every serving thread of a socket "
+			    "has been in one request for over %d s: no more "
+			    "watchdog pings", STUCK_MS / 1000);
+		was_alive = alive;
 		if ((ms = notify_watchdog_cap(-1)) < 0) {
 			if (sigwait(sigs, &sig) != 0)
 				sig = SIGTERM;
 		} else {
 			/* Not alive: look again in a second, no sooner. */
-			if (ms < 1000 && !threads_alive(srv, workers, started))
+			if (ms < 1000 && !alive)
 				ms = 1000;
 			ts.tv_sec = ms / 1000;
 			ts.tv_nsec = (long)(ms % 1000) * 1000000L;

@@ -182,6 +182,7 @@ main(int argc, char *argv[])
 	}
 	notify_stopping();
 	log_info("stopping with %zu clients", stream.nclients);
+	report_stop();
 	rc = 0;
 out:
 	pg_stop();

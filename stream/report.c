@@ -88,3 +88,11 @@ report_cancel(void)
 {
 	lws_sul_cancel(&rep.sul);
 }
+
+void
+report_stop(void)
+{
+	report_cancel();
+	if (rep.instance[0] != '\0' && pg_up())
+		(void)pg_report(rep.instance, rep.host, (long)getpid(), 0);
+}

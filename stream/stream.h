@@ -204,6 +204,9 @@ int	pg_report(const char *instance, const char *host, long pid,
 void	report_start(void);
 /* Before lws_context_destroy(): no more reports. */
 void	report_cancel(void);
+/* At shutdown, before the database goes: no more reports, and a last one
+ * of no sockets. */
+void	report_stop(void);
 
 /* --- lws glue (ws.c) --------------------------------------------------- */
 

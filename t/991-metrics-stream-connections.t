@@ -4,7 +4,8 @@
 # for the daemon's instance ("<host>:<socket>"), and closing them brings it
 # back to 0. The daemon reports through spiderpig.stream_report (sql/020),
 # the one function besides its reads that its role may call; an instance
-# silent for a minute is left out. Bounded polling, no timing asserted.
+# silent for a minute is left out, and a daemon that stops says 0 on its
+# way out. Bounded polling, no timing asserted.
 use strict; use warnings;
 use lib 't/lib';
 use Test::More;
@@ -47,6 +48,17 @@ $st->say_to($c, 'GO');    # the client closes its sockets and exits
 $st->result($c, 30);
 $s->wait_for(sub { (gauge()->{$inst} // -1) == 0 }, 30, 'the gauge to drop to 0');
 pass('closed: the gauge says 0');
+
+# Stopped with sockets open, the daemon's last report is 0.
+$c = $st->spawn('closes.js', $st->opts(
+    sockets => [ map { { name => "s$_", token => $tok } } 1 .. $N ],
+    expect_closed => [], ms => 100));
+$st->wait_line($c, 'READY', 20);
+$s->wait_for(sub { (gauge()->{$inst} // -1) == $N }, 30, "the gauge to say $N again");
+$s->stack('stop', 'stream');
+is(gauge()->{$inst}, 0, 'a daemon that stops with sockets open reports 0 on its way out');
+$st->say_to($c, 'GO');
+$st->result($c, 30);
 
 # Another daemon's row, not renewed for two minutes, is left out; a fresh
 # one is shown next to ours.
