@@ -21,6 +21,9 @@
 #include "util.h"
 
 #define SHUTDOWN_GRACE_SEC	5
+/* A request running this long is stuck (statement_timeout is 30 s and
+ * nginx buffers both bodies, so no client is that slow). */
+#define STUCK_MS		60000
 
 /* Shared by the serving threads; read-only after startup but the flag. */
 struct server {
@@ -32,12 +35,15 @@ struct server {
 };
 
 /* One serving thread on listen_fd. kept_fd is the kept-alive connection it
- * waits on between requests (-1 when none or busy), for shutdown to cut. */
+ * waits on between requests (-1 when none or busy), for shutdown to cut;
+ * busy_since when its request began (util_now_ms), 0 between requests,
+ * for the watchdog. */
 struct worker {
 	struct server		*srv;
 	int			 listen_fd;
 	pthread_t		 tid;
 	atomic_int		 kept_fd;
+	_Atomic int_least64_t	 busy_since;
 };
 
 /*
@@ -69,8 +75,10 @@ serve_thread(void *arg)
 		if (FCGX_Accept_r(&fr) < 0)
 			break;
 		atomic_store(&w->kept_fd, -1);
+		atomic_store(&w->busy_since, util_now_ms());
 		req_serve(&fr, srv->cfg, &db, srv->cache);
 		FCGX_Finish_r(&fr);
+		atomic_store(&w->busy_since, 0);
 	}
 	atomic_store(&w->kept_fd, -1);
 	FCGX_Free(&fr, 1);
@@ -172,6 +180,7 @@ threads_start(struct server *srv, struct worker *workers, int fd, int n,
 		w->srv = srv;
 		w->listen_fd = fd;
 		atomic_init(&w->kept_fd, -1);
+		atomic_init(&w->busy_since, 0);
 		if (pthread_create(&w->tid, NULL, serve_thread, w) != 0) {
 			log_warn("pthread_create: %s", strerror(errno));
 			return;
@@ -287,6 +296,70 @@ threads_stop(struct server *srv, struct worker *workers, int started, int rc)
 	}
 }
 
+/*
+ * Whether the app still serves: on each socket (requests, auth) some
+ * thread is free or inside a request younger than STUCK_MS. Threads that
+ * all hang in a database call that never returns serve nobody.
+ */
+static int
+threads_alive(const struct server *srv, struct worker *workers, int started)
+{
+	int64_t		 now = util_now_ms(), since;
+	int		 i, fd, pool, any;
+
+	for (pool = 0; pool < 2; pool++) {
+		fd = pool == 0 ? srv->listen_fd : srv->auth_fd;
+		if (fd < 0)
+			continue;
+		for (i = any = 0; i < started && !any; i++) {
+			since = atomic_load(&workers[i].busy_since);
+			any = workers[i].listen_fd == fd &&
+			    (since == 0 || now - since < STUCK_MS);
+		}
+		if (!any)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Wait for SIGTERM or SIGINT (SIGHUP is ignored), pinging the watchdog
+ * while the serving threads are alive. Without a watchdog: sigwait alone.
+ */
+static int
+wait_for_signal(const struct server *srv, struct worker *workers,
+    int started, const sigset_t *sigs)
+{
+	struct timespec	 ts;
+	int		 sig, ms, alive, was_alive = 1;
+
+	for (;;) {
+		if ((alive = threads_alive(srv, workers, started)))
+			notify_watchdog();
+		if (alive != was_alive && notify_watchdog_cap(-1) >= 0)
+			log_warn(alive ? "serving threads free again: watchdog "
+			    "pings resume" : "every serving thread of a socket "
+			    "has been in one request for over %d s: no more "
+			    "watchdog pings", STUCK_MS / 1000);
+		was_alive = alive;
+		if ((ms = notify_watchdog_cap(-1)) < 0) {
+			if (sigwait(sigs, &sig) != 0)
+				sig = SIGTERM;
+		} else {
+			/* Not alive: look again in a second, no sooner. */
+			if (ms < 1000 && !alive)
+				ms = 1000;
+			ts.tv_sec = ms / 1000;
+			ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+			if ((sig = sigtimedwait(sigs, NULL, &ts)) == -1)
+				sig = errno == EAGAIN || errno == EINTR ? SIGHUP :
+				    SIGTERM;
+		}
+		if (sig != SIGHUP)
+			return sig;
+	}
+}
+
 static void
 usage(void)
 {
@@ -334,10 +407,7 @@ main(int argc, char *argv[])
 		goto out;
 	if (pools_start(&srv, workers, nthreads, &started) == 0) {
 		notify_ready();
-		do {
-			if (sigwait(&sigs, &sig) != 0)
-				sig = SIGTERM;
-		} while (sig == SIGHUP);
+		sig = wait_for_signal(&srv, workers, started, &sigs);
 		notify_stopping();
 		log_info("signal %d: shutting down", sig);
 		rc = 0;

@@ -166,20 +166,27 @@ main(int argc, char *argv[])
 	if (listen_start(cfg, &idle) != 0)
 		goto out;
 	stall_start();
+	report_start();
 	if (pg_start() != 0)
 		pg_lost();
 	log_info("listening on %s for origin %s", cfg->stream_socket,
 	    cfg->stream_origin);
 	notify_ready();
 
-	while (!stopping)
+	/* lws returns at least every 500 ms (the too-slow check's timer);
+	 * a database call that hangs holds this loop and stops the pings. */
+	while (!stopping) {
+		notify_watchdog();
 		if (lws_service(stream.ctx, 0) < 0)
 			break;
+	}
 	notify_stopping();
 	log_info("stopping with %zu clients", stream.nclients);
+	report_stop();
 	rc = 0;
 out:
 	pg_stop();
+	report_cancel();
 	fanout_cancel();
 	if (stream.ctx != NULL)
 		lws_context_destroy(stream.ctx);
