@@ -89,8 +89,6 @@ is($n, 3, 'worker: WATCHDOG=1 keeps coming while a stage command runs');
 is($s->sql('select state from spiderpig.deployments where id=$1', $id)->[0]{state},
     'merging', '... which is still running');
 
-# A first TERM waits for the stage; a second cuts it short.
-kill 'TERM', $pid;
-sleep 0.5;
-$s->signal_worker($pid, 'TERM');
+# Done: the stage need not finish (the stack's teardown takes the rest).
+$s->signal_worker($pid, 'KILL');
 done_testing;
