@@ -152,9 +152,12 @@ sub _standby {
 }
 
 # 1 when the standby has replayed everything the primary has written.
+# Against the insert position, not pg_current_wal_lsn() (the write
+# position): with synchronous_commit off (the tests' SPIDERPIG_PG_FAST)
+# committed records wait in WAL buffers, and the standby has not seen them.
 sub caught_up {
     my ($self) = @_;
-    my $r = $self->{s}->sql(q{select replay_lsn >= pg_current_wal_lsn() as ok
+    my $r = $self->{s}->sql(q{select replay_lsn >= pg_current_wal_insert_lsn() as ok
         from pg_stat_replication where state = 'streaming'})->[0];
     return $r && $r->{ok};
 }
