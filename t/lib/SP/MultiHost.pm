@@ -13,12 +13,14 @@ package SP::MultiHost;
 #   $m->pid(KIND, I)          pid of daemon KIND (fcgi worker stream) of host I
 #   $m->kill9(KIND, I)        kill -9 it and reap it
 #   $m->addr(I)               host I's address (its daemons connect from it)
-#   $m->promote               standby => 1: stop the primary at once
+#   $m->promote([gap_s => S]) standby => 1: stop the primary at once
 #                             (immediate: no shutdown checkpoint, nothing
 #                             more shipped), promote the standby, point the
 #                             test's own connection at it
-#   $m->caught_up             1 when the standby has replayed all the
-#                             primary has written
+#   $m->caught_up([LSN])      1 when the standby has replayed all the
+#                             primary has written (or up to LSN,
+#                             $m->wal_insert_lsn); standby => 'sync' makes
+#                             it a synchronous standby
 #
 # Names carry the pid and a random part, so a rerun after a crash never
 # meets the last run's leftovers; everything (processes, standby,
@@ -65,7 +67,7 @@ sub new {
             SPIDERPIG_PG_LISTEN => join(',', map { $self->_root_addr($_) } 1 .. $n),
             SPIDERPIG_PG_CLIENTS => join(',', map { $self->addr($_) . '/32' } 1 .. $n) };
         $self->{s} = SP::Stack->new(%st, nginx => 0, workers => 0);
-        $self->_standby if $o{standby};
+        $self->_standby($o{standby}) if $o{standby};
         for my $i (1 .. $n) {
             $self->_configs($i);
             $self->_start($_, $i) for qw(fcgi stream worker);
@@ -120,9 +122,12 @@ sub _as_pg { ('setpriv', '--reuid=spiderpig-pg', '--regid=spiderpig-pg', '--init
 
 # A streaming standby of the stack's cluster (pg_basebackup -R) in
 # DIR/pg-standby, its socket next to the primary's, TCP on the same
-# addresses at port 5440; started and streaming before we return.
+# addresses at port 5440; started and streaming before we return. With
+# standby => 'sync' the primary then waits for it on every commit
+# (synchronous_standby_names, synchronous_commit on: set after the copy,
+# so the standby, once promoted, waits for nobody).
 sub _standby {
-    my ($self) = @_;
+    my ($self, $mode) = @_;
     my $s = $self->{s};
     my $dir = $s->dir;
     my $sd = "$dir/pg-standby";
@@ -149,25 +154,41 @@ sub _standby {
     $s->wait_for(sub {
         $s->sql(q{select 1 from pg_stat_replication where state = 'streaming'})->[0];
     }, 30, 'the standby to stream');
+    return unless $mode eq 'sync';
+    $s->sql(q{alter system set synchronous_standby_names = '*'});
+    $s->sql(q{alter system set synchronous_commit = 'on'});
+    $s->sql(q{select pg_reload_conf()});
+    $s->wait_for(sub {
+        $s->sql(q{select 1 from pg_stat_replication where sync_state = 'sync'})->[0];
+    }, 30, 'the standby to be synchronous');
 }
 
 # 1 when the standby has replayed everything the primary has written.
 # Against the insert position, not pg_current_wal_lsn() (the write
 # position): with synchronous_commit off (the tests' SPIDERPIG_PG_FAST)
 # committed records wait in WAL buffers, and the standby has not seen them.
+# caught_up(LSN): replayed up to LSN (from wal_insert_lsn) instead.
 sub caught_up {
-    my ($self) = @_;
-    my $r = $self->{s}->sql(q{select replay_lsn >= pg_current_wal_insert_lsn() as ok
-        from pg_stat_replication where state = 'streaming'})->[0];
+    my ($self, $lsn) = @_;
+    my $r = $self->{s}->sql(q{select replay_lsn >= coalesce($1::pg_lsn,
+        pg_current_wal_insert_lsn()) as ok
+        from pg_stat_replication where state = 'streaming'}, $lsn)->[0];
     return $r && $r->{ok};
 }
+
+# The primary's WAL insert position now: every commit visible now is
+# before it.
+sub wal_insert_lsn { $_[0]{s}->sql('select pg_current_wal_insert_lsn()::text as l')->[0]{l} }
 
 # Stop the primary at once and promote the standby; the test's connection
 # ($s->sql) follows it. Returns when the standby accepts writes.
 sub promote {
-    my ($self) = @_;
+    my ($self, %o) = @_;
     my $s = $self->{s};
     $s->stop_postgres('immediate');
+    # gap_s => S: no primary at all for S seconds, as when the promotion
+    # waits for an operator or a failover manager's timeout.
+    sleep $o{gap_s} if $o{gap_s};
     run_ok(_as_pg(), '/usr/lib/postgresql/15/bin/pg_ctl', '-D', $self->{standby_dir},
         '-w', '-t', '60', 'promote');
     $s->{port}{pg} = $STANDBY_PORT;
@@ -357,8 +378,8 @@ sub teardown {
         waitpid($self->{pids}{$k}, 0);
     }
     if ($self->{standby_dir} && -f "$self->{standby_dir}/postmaster.pid") {
-        system(_as_pg(), '/usr/lib/postgresql/15/bin/pg_ctl', '-D', $self->{standby_dir},
-            '-m', 'immediate', '-w', 'stop');
+        eval { run_ok(_as_pg(), '/usr/lib/postgresql/15/bin/pg_ctl', '-D', $self->{standby_dir},
+            '-m', 'immediate', '-w', 'stop') };
     }
     if ($self->{s}) {
         $self->{s}{failed} ||= $failed;
