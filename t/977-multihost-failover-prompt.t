@@ -7,7 +7,8 @@
 # is what was replicated before the primary died, so the test waits for
 # that before it strikes), the primary is stopped at once (immediate) and
 # the standby promoted. Every daemon connects to the new primary by itself
-# (same pids), LISTENs again, and the API answers 200 through nginx; the
+# (same pids), LISTENs again (a token revoked after the failover is refused
+# at once by both apps), and the API answers 200 through nginx; the
 # continue prompt answered through the API after the promotion reaches a
 # worker and the deployment runs to done. The log keeps every line, seq
 # 1..n once, and the stream client subscribed before the failover gets
@@ -50,6 +51,15 @@ my $p = $s->wait_for(sub {
         json => { prompt => $p->{id}, answer => 'yes' });
     0;
 }, 60, 'the continue prompt');
+# A second deployer's token, verified (and cached) by both apps.
+my $eve = $s->user('eve', 'deployer');
+my $fresh = sub {
+    my ($t) = @_;
+    my %n;
+    for (1 .. 10) { delete $s->{http}; $n{ $s->api(GET => '/api/v1/queue', token => $t)->{status} }++ }
+    return join ' ', map { "$_ x$n{$_}" } sort keys %n;
+};
+is($fresh->($eve), '200 x10', "eve's token works on both apps");
 my $before = log_rows($s, $id);
 ok(@$before > 0, scalar(@$before) . ' log lines before the failover');
 
@@ -78,6 +88,13 @@ for my $name (sort keys %app) {
     is_deeply(\@got, [1, 2], "both hosts' $app{$name} reconnected to the new primary");
 }
 is_deeply(\@bad, [], 'every API answer after the promotion was 200');
+
+# The apps' auth caches LISTEN again on their new connections: eve's
+# token, cached again after the failover, is refused by both at once when
+# revoked on the new primary.
+is($fresh->($eve), '200 x10', "eve's token still works after the failover");
+$s->sql(q{update spiderpig.api_tokens set revoked_at = now() where username = 'eve'});
+is($fresh->($eve), '401 x10', 'revoked on the new primary: refused at once by both apps');
 
 my $a = $s->api(POST => "/api/v1/deployments/$id/answer", token => $tok,
     json => { prompt => $p->{id}, answer => 'yes' });
