@@ -64,7 +64,7 @@ sub new {
         $self->_network;
         my %st = %{ $o{stack} // {} };
         $st{env} = { %{ $st{env} // {} },
-            SPIDERPIG_PG_LISTEN => join(',', map { $self->_root_addr($_) } 1 .. $n),
+            SPIDERPIG_PG_LISTEN => join(',', map { $self->_primary_addr($_) } 1 .. $n),
             SPIDERPIG_PG_CLIENTS => join(',', map { $self->addr($_) . '/32' } 1 .. $n) };
         $self->{s} = SP::Stack->new(%st, nginx => 0, workers => 0);
         $self->_standby($o{standby}) if $o{standby};
@@ -86,11 +86,16 @@ sub new {
 
 sub stack { $_[0]{s} }
 sub hosts { $_[0]{n} }
-sub addr { my ($self, $i) = @_; "$self->{net}." . (4 * ($i - 1) + 2) }
-sub _root_addr { my ($self, $i) = @_; "$self->{net}." . (4 * ($i - 1) + 1) }
+# Host i's /29: .1 the root side of the veth (nginx's address there), .2
+# the host's, .3 the primary's and .4 the standby's listening addresses
+# on the root side, so a test can cut a host off one server alone.
+sub addr { my ($self, $i) = @_; "$self->{net}." . (8 * ($i - 1) + 2) }
+sub _root_addr { my ($self, $i) = @_; "$self->{net}." . (8 * ($i - 1) + 1) }
+sub _primary_addr { my ($self, $i) = @_; "$self->{net}." . (8 * ($i - 1) + 3) }
+sub _standby_addr { my ($self, $i) = @_; "$self->{net}." . (8 * ($i - 1) + 4) }
 sub ns { my ($self, $i) = @_; "$self->{tag}n$i" }
 
-# A /24 of 10.0.0.0/8 nobody here uses, one /30 per host in it, and a
+# A /24 of 10.0.0.0/8 nobody here uses, one /29 per host in it, and a
 # namespace per host with lo and its end of the veth up.
 sub _network {
     my ($self) = @_;
@@ -110,9 +115,12 @@ sub _network {
         run_ok('ip', 'link', 'add', $h, 'type', 'veth', 'peer', 'name', $p);
         push @{ $self->{veth} }, $h;
         run_ok('ip', 'link', 'set', $p, 'netns', $ns);
-        run_ok('ip', 'addr', 'add', $self->_root_addr($i) . '/30', 'dev', $h);
+        # The first is the source address of nginx's connections.
+        run_ok('ip', 'addr', 'add', $self->_root_addr($i) . '/29', 'dev', $h);
+        run_ok('ip', 'addr', 'add', $self->_primary_addr($i) . '/29', 'dev', $h);
+        run_ok('ip', 'addr', 'add', $self->_standby_addr($i) . '/29', 'dev', $h);
         run_ok('ip', 'link', 'set', $h, 'up');
-        run_ok('ip', '-n', $ns, 'addr', 'add', $self->addr($i) . '/30', 'dev', $p);
+        run_ok('ip', '-n', $ns, 'addr', 'add', $self->addr($i) . '/29', 'dev', $p);
         run_ok('ip', '-n', $ns, 'link', 'set', $p, 'up');
         run_ok('ip', '-n', $ns, 'link', 'set', 'lo', 'up');
     }
@@ -146,6 +154,9 @@ sub _standby {
     my $text = do { local $/; <$fh> };
     close $fh;
     $text =~ s/^port = \d+$/port = $STANDBY_PORT/m or die "no port in $conf\n";
+    my $listen = join(',', map { $self->_standby_addr($_) } 1 .. $self->{n});
+    $text =~ s/^listen_addresses = .*$/listen_addresses = '$listen'/m
+        or die "no listen_addresses in $conf\n";
     $text =~ s{\Q$dir\E/pg/}{$sd/}g;
     SP::Stack::_write_keep($conf, $text);
     run_ok(_as_pg(), '/usr/lib/postgresql/15/bin/pg_ctl', '-D', $sd, '-l', $log,
@@ -181,11 +192,17 @@ sub caught_up {
 sub wal_insert_lsn { $_[0]{s}->sql('select pg_current_wal_insert_lsn()::text as l')->[0]{l} }
 
 # Stop the primary at once and promote the standby; the test's connection
-# ($s->sql) follows it. Returns when the standby accepts writes.
+# ($s->sql) follows it. Returns when the standby accepts writes. With
+# keep_primary => 1 the old primary is left running (cut off first with
+# cut_primary, so that no host reaches it) and stopped in teardown.
 sub promote {
     my ($self, %o) = @_;
     my $s = $self->{s};
-    $s->stop_postgres('immediate');
+    if ($o{keep_primary}) {
+        if ($s->{dbh}) { eval { $s->{dbh}->disconnect }; delete $s->{dbh} }
+    } else {
+        $s->stop_postgres('immediate');
+    }
     # gap_s => S: no primary at all for S seconds, as when the promotion
     # waits for an operator or a failover manager's timeout.
     sleep $o{gap_s} if $o{gap_s};
@@ -194,6 +211,15 @@ sub promote {
     $s->{port}{pg} = $STANDBY_PORT;
     $s->wait_for(sub { !$s->sql('select pg_is_in_recovery() as r')->[0]{r} }, 30,
         'the standby to leave recovery');
+}
+
+# Every host loses the primary as if its machine had gone: a blackhole
+# route in each namespace drops what the daemons send it, silently (no
+# reset, no FIN: their connections look alive until TCP gives up).
+sub cut_primary {
+    my ($self) = @_;
+    run_ok('ip', '-n', $self->ns($_), 'route', 'add', 'blackhole',
+        $self->_primary_addr($_) . '/32') for 1 .. $self->{n};
 }
 
 sub _write_ini {
@@ -214,10 +240,10 @@ sub _write_ini {
 sub _configs {
     my ($self, $i) = @_;
     my $dir = $self->{s}->dir;
-    my $root = $self->_root_addr($i);
     my $a = $self->addr($i);
-    my ($hosts, $ports) = ($root, 5439);
-    ($hosts, $ports) = ("$root,$root", "5439,$STANDBY_PORT") if $self->{standby};
+    my ($hosts, $ports) = ($self->_primary_addr($i), 5439);
+    ($hosts, $ports) = ("$hosts," . $self->_standby_addr($i), "5439,$STANDBY_PORT")
+        if $self->{standby};
     my $ci = sub {
         "host=$hosts port=$ports dbname=spiderpig user=spiderpig_$_[0] "
             . "passfile=$dir/pgpass/$_[0] target_session_attrs=read-write";
