@@ -6,7 +6,9 @@ package SP::MultiHost;
 # stack's PostgreSQL over TCP with scram passwords (tools/stack
 # SPIDERPIG_PG_LISTEN: it listens on the root side of the veths only), and
 # nginx in the root namespace balances the apps and the stream daemons of
-# all hosts (its upstream blocks rewritten to their TCP addresses).
+# all hosts (its upstream blocks rewritten to their TCP addresses). Each
+# host has a /29: nginx's end, the host, the primary's address and the
+# standby's, so a host can be cut off from one server alone.
 #
 #   my $m = SP::MultiHost->new(hosts => 2, standby => 1, stack => {...});
 #   $m->stack                 the SP::Stack (nginx, Postgres, the test's DB)
@@ -16,7 +18,13 @@ package SP::MultiHost;
 #   $m->promote([gap_s => S]) standby => 1: stop the primary at once
 #                             (immediate: no shutdown checkpoint, nothing
 #                             more shipped), promote the standby, point the
-#                             test's own connection at it
+#                             test's own connection at it; keep_primary => 1
+#                             leaves the old primary running (after
+#                             $m->cut_primary: a blackhole route to it in
+#                             every host, its machine gone silently)
+#   $m->db_clients(APP)       the hosts with a session of that
+#                             application_name on the current primary
+#   $m->api_drive(ID, TOKEN)  answer prompts through nginx to the end
 #   $m->caught_up([LSN])      1 when the standby has replayed all the
 #                             primary has written (or up to LSN,
 #                             $m->wal_insert_lsn); standby => 'sync' makes
