@@ -103,14 +103,23 @@ remove_stale_socket(const char *path)
 
 /*
  * Listen on the unix socket path (a stale one removed first), mode 0660:
- * only our user and the group of its folder (nginx's) may connect. Returns
- * the fd or -1.
+ * only our user and the group of its folder (nginx's) may connect. Or, for
+ * an ADDRESS:PORT (util_listen_tcp), on that TCP address: an app on a host
+ * of its own behind nginx elsewhere, which must be the only one that can
+ * reach it (a private network; FCGI_WEB_SERVER_ADDRS in the environment
+ * makes libfcgi refuse other peers). Returns the fd or -1.
  */
 static int
 listen_on(const char *path)
 {
-	int	fd;
+	char	addr[16];
+	int	fd, port;
 
+	if (util_listen_tcp(path, addr, &port) == 1) {
+		if ((fd = FCGX_OpenSocket(path, 1024)) < 0)
+			log_warn("cannot listen on %s", path);
+		return fd;
+	}
 	if (remove_stale_socket(path) != 0) {
 		log_warn("cannot remove %s: %s", path, strerror(errno));
 		return -1;
@@ -137,6 +146,8 @@ static int
 startup_checks(const char *config, const struct cfg *cfg)
 {
 	struct stat	st;
+	char		addr[16];
+	int		port;
 
 	if (geteuid() == 0 || getuid() == 0) {
 		log_warn("refusing to run as root: start the app as its own "
@@ -157,6 +168,13 @@ startup_checks(const char *config, const struct cfg *cfg)
 	}
 	if (cfg->fcgi_socket == NULL || cfg->fcgi_threads < 1) {
 		log_warn("[fcgi] socket and threads are required");
+		return -1;
+	}
+	if (util_listen_tcp(cfg->fcgi_socket, addr, &port) < 0 ||
+	    (cfg->fcgi_auth_socket != NULL &&
+	    util_listen_tcp(cfg->fcgi_auth_socket, addr, &port) < 0)) {
+		log_warn("[fcgi] socket and auth_socket: an absolute path or "
+		    "IPV4-ADDRESS:PORT");
 		return -1;
 	}
 	if (cfg->fcgi_auth_socket != NULL &&
@@ -286,9 +304,9 @@ threads_stop(struct server *srv, struct worker *workers, int started, int rc)
 	for (i = 0; i < started; i++)
 		if (pthread_timedjoin_np(workers[i].tid, NULL, &deadline) != 0)
 			busy++;
-	if (srv->listen_fd >= 0)
+	if (srv->listen_fd >= 0 && cfg->fcgi_socket[0] == '/')
 		unlink(cfg->fcgi_socket);
-	if (srv->auth_fd >= 0)
+	if (srv->auth_fd >= 0 && cfg->fcgi_auth_socket[0] == '/')
 		unlink(cfg->fcgi_auth_socket);
 	if (busy > 0) {
 		log_info("%d threads still busy; exiting", busy);
