@@ -122,8 +122,16 @@ tick(struct worker *w)
 	const char	*p2[2] = { w->id, w->lease };
 	PGresult	*res, *err;
 
-	if (call(w, "select spiderpig.worker_seen($1)", 1, p1) == -1 ||
-	    call(w, "select spiderpig.expire_prompts()", 0, NULL) == -1 ||
+	if (call(w, "select spiderpig.worker_seen($1)", 1, p1) == -1)
+		return;
+	/* Ready once registered: systemd orders what needs a worker after
+	 * this, and while the database is away at start the unit is not up
+	 * (TimeoutStartSec, then Restart= tries again). */
+	if (!w->ready) {
+		notify_ready();
+		w->ready = 1;
+	}
+	if (call(w, "select spiderpig.expire_prompts()", 0, NULL) == -1 ||
 	    call(w, "select spiderpig.offer_next()", 0, NULL) == -1)
 		return;
 	worker_gerrit_sync(w);
@@ -358,7 +366,6 @@ main(int argc, char *argv[])
 	if ((rc = worker_start(&w, path)) != 0)
 		return rc;
 	log_info("worker %s starting", w.id);
-	notify_ready();
 	worker_loop(&w);
 	notify_stopping();
 	worker_stop(&w);
