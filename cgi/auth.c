@@ -53,19 +53,23 @@ credential(struct req *r, size_t *len, const char **sql, char *kind)
 		while (tok != NULL && *len > 0 &&
 		    (tok[*len - 1] == ' ' || tok[*len - 1] == '\t'))
 			(*len)--;
-		*sql = "SELECT username, role FROM spiderpig.auth_token($1)";
+		*sql = "SELECT username, role, token FROM "
+		    "spiderpig.auth_gate_token($1)";
 		*kind = 't';
 		return tok;
 	}
-	*sql = "SELECT username, role FROM spiderpig.auth_session($1)";
+	*sql = "SELECT username, role, NULL::bigint AS token FROM "
+	    "spiderpig.auth_session($1)";
 	*kind = 's';
 	return http_cookie_get(FCGX_GetParam("HTTP_COOKIE", r->fcgx->envp),
 	    SESSION_COOKIE, len);
 }
 
 /*
- * 204 with X-Spiderpig-User/-Role for a live token or session, 401 for
- * none or a bad one, 503 when the database cannot say.
+ * 204 with X-Spiderpig-User/-Role (and -Token, the id of an API token, so
+ * that the stream daemon can close what a revoked token opened) for a live
+ * token or session, 401 for none or a bad one, 503 when the database
+ * cannot say.
  */
 int
 auth_check(struct req *r)
@@ -76,7 +80,7 @@ auth_check(struct req *r)
 	PGresult	*res = NULL, *err = NULL;
 	char		 hash[68], hdr[400];
 	size_t		 len;
-	const char	*user, *role;
+	const char	*user, *role, *token;
 	char		 kind;
 
 	tok = credential(r, &len, &sql, &kind);
@@ -102,13 +106,18 @@ auth_check(struct req *r)
 	}
 	user = PQgetvalue(res, 0, 0);
 	role = PQgetvalue(res, 0, 1);
+	token = PQgetisnull(res, 0, 2) ? NULL : PQgetvalue(res, 0, 2);
 	if (!http_header_safe(user) || !http_header_safe(role) ||
-	    strlen(user) > 128 || strlen(role) > 32) {
+	    strlen(user) > 128 || strlen(role) > 32 ||
+	    (token != NULL && strspn(token, "0123456789") != strlen(token)) ||
+	    (token != NULL && strlen(token) > 20)) {
 		reply_problem(r, 500, NULL, "internal error");
 		goto out;
 	}
 	snprintf(hdr, sizeof(hdr), "X-Spiderpig-User: %s\r\n"
-	    "X-Spiderpig-Role: %s\r\n", user, role);
+	    "X-Spiderpig-Role: %s\r\n%s%s%s", user, role,
+	    token != NULL ? "X-Spiderpig-Token: " : "",
+	    token != NULL ? token : "", token != NULL ? "\r\n" : "");
 	reply_empty(r, 204, hdr);
 out:
 	PQclear(res);

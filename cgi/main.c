@@ -21,6 +21,9 @@
 #include "util.h"
 
 #define SHUTDOWN_GRACE_SEC	5
+/* A request running this long is stuck (statement_timeout is 30 s and
+ * nginx buffers both bodies, so no client is that slow). */
+#define STUCK_MS		60000
 
 /* Shared by the serving threads; read-only after startup but the flag. */
 struct server {
@@ -32,12 +35,15 @@ struct server {
 };
 
 /* One serving thread on listen_fd. kept_fd is the kept-alive connection it
- * waits on between requests (-1 when none or busy), for shutdown to cut. */
+ * waits on between requests (-1 when none or busy), for shutdown to cut;
+ * busy_since when its request began (util_now_ms), 0 between requests,
+ * for the watchdog. */
 struct worker {
 	struct server		*srv;
 	int			 listen_fd;
 	pthread_t		 tid;
 	atomic_int		 kept_fd;
+	_Atomic int_least64_t	 busy_since;
 };
 
 /*
@@ -69,8 +75,10 @@ serve_thread(void *arg)
 		if (FCGX_Accept_r(&fr) < 0)
 			break;
 		atomic_store(&w->kept_fd, -1);
+		atomic_store(&w->busy_since, util_now_ms());
 		req_serve(&fr, srv->cfg, &db, srv->cache);
 		FCGX_Finish_r(&fr);
+		atomic_store(&w->busy_since, 0);
 	}
 	atomic_store(&w->kept_fd, -1);
 	FCGX_Free(&fr, 1);
@@ -95,14 +103,23 @@ remove_stale_socket(const char *path)
 
 /*
  * Listen on the unix socket path (a stale one removed first), mode 0660:
- * only our user and the group of its folder (nginx's) may connect. Returns
- * the fd or -1.
+ * only our user and the group of its folder (nginx's) may connect. Or, for
+ * an ADDRESS:PORT (util_listen_tcp), on that TCP address: an app on a host
+ * of its own behind nginx elsewhere, which must be the only one that can
+ * reach it (a private network; FCGI_WEB_SERVER_ADDRS in the environment
+ * makes libfcgi refuse other peers). Returns the fd or -1.
  */
 static int
 listen_on(const char *path)
 {
-	int	fd;
+	char	addr[16];
+	int	fd, port;
 
+	if (util_listen_tcp(path, addr, &port) == 1) {
+		if ((fd = FCGX_OpenSocket(path, 1024)) < 0)
+			log_warn("cannot listen on %s", path);
+		return fd;
+	}
 	if (remove_stale_socket(path) != 0) {
 		log_warn("cannot remove %s: %s", path, strerror(errno));
 		return -1;
@@ -129,6 +146,8 @@ static int
 startup_checks(const char *config, const struct cfg *cfg)
 {
 	struct stat	st;
+	char		addr[16];
+	int		port;
 
 	if (geteuid() == 0 || getuid() == 0) {
 		log_warn("refusing to run as root: start the app as its own "
@@ -149,6 +168,13 @@ startup_checks(const char *config, const struct cfg *cfg)
 	}
 	if (cfg->fcgi_socket == NULL || cfg->fcgi_threads < 1) {
 		log_warn("[fcgi] socket and threads are required");
+		return -1;
+	}
+	if (util_listen_tcp(cfg->fcgi_socket, addr, &port) < 0 ||
+	    (cfg->fcgi_auth_socket != NULL &&
+	    util_listen_tcp(cfg->fcgi_auth_socket, addr, &port) < 0)) {
+		log_warn("[fcgi] socket and auth_socket: an absolute path or "
+		    "IPV4-ADDRESS:PORT");
 		return -1;
 	}
 	if (cfg->fcgi_auth_socket != NULL &&
@@ -172,6 +198,7 @@ threads_start(struct server *srv, struct worker *workers, int fd, int n,
 		w->srv = srv;
 		w->listen_fd = fd;
 		atomic_init(&w->kept_fd, -1);
+		atomic_init(&w->busy_since, 0);
 		if (pthread_create(&w->tid, NULL, serve_thread, w) != 0) {
 			log_warn("pthread_create: %s", strerror(errno));
 			return;
@@ -277,13 +304,77 @@ threads_stop(struct server *srv, struct worker *workers, int started, int rc)
 	for (i = 0; i < started; i++)
 		if (pthread_timedjoin_np(workers[i].tid, NULL, &deadline) != 0)
 			busy++;
-	if (srv->listen_fd >= 0)
+	if (srv->listen_fd >= 0 && cfg->fcgi_socket[0] == '/')
 		unlink(cfg->fcgi_socket);
-	if (srv->auth_fd >= 0)
+	if (srv->auth_fd >= 0 && cfg->fcgi_auth_socket[0] == '/')
 		unlink(cfg->fcgi_auth_socket);
 	if (busy > 0) {
 		log_info("%d threads still busy; exiting", busy);
 		_exit(rc);
+	}
+}
+
+/*
+ * Whether the app still serves: on each socket (requests, auth) some
+ * thread is free or inside a request younger than STUCK_MS. Threads that
+ * all hang in a database call that never returns serve nobody.
+ */
+static int
+threads_alive(const struct server *srv, struct worker *workers, int started)
+{
+	int64_t		 now = util_now_ms(), since;
+	int		 i, fd, pool, any;
+
+	for (pool = 0; pool < 2; pool++) {
+		fd = pool == 0 ? srv->listen_fd : srv->auth_fd;
+		if (fd < 0)
+			continue;
+		for (i = any = 0; i < started && !any; i++) {
+			since = atomic_load(&workers[i].busy_since);
+			any = workers[i].listen_fd == fd &&
+			    (since == 0 || now - since < STUCK_MS);
+		}
+		if (!any)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Wait for SIGTERM or SIGINT (SIGHUP is ignored), pinging the watchdog
+ * while the serving threads are alive. Without a watchdog: sigwait alone.
+ */
+static int
+wait_for_signal(const struct server *srv, struct worker *workers,
+    int started, const sigset_t *sigs)
+{
+	struct timespec	 ts;
+	int		 sig, ms, alive, was_alive = 1;
+
+	for (;;) {
+		if ((alive = threads_alive(srv, workers, started)))
+			notify_watchdog();
+		if (alive != was_alive && notify_watchdog_cap(-1) >= 0)
+			log_warn(alive ? "serving threads free again: watchdog "
+			    "pings resume" : "every serving thread of a socket "
+			    "has been in one request for over %d s: no more "
+			    "watchdog pings", STUCK_MS / 1000);
+		was_alive = alive;
+		if ((ms = notify_watchdog_cap(-1)) < 0) {
+			if (sigwait(sigs, &sig) != 0)
+				sig = SIGTERM;
+		} else {
+			/* Not alive: look again in a second, no sooner. */
+			if (ms < 1000 && !alive)
+				ms = 1000;
+			ts.tv_sec = ms / 1000;
+			ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+			if ((sig = sigtimedwait(sigs, NULL, &ts)) == -1)
+				sig = errno == EAGAIN || errno == EINTR ? SIGHUP :
+				    SIGTERM;
+		}
+		if (sig != SIGHUP)
+			return sig;
 	}
 }
 
@@ -334,10 +425,7 @@ main(int argc, char *argv[])
 		goto out;
 	if (pools_start(&srv, workers, nthreads, &started) == 0) {
 		notify_ready();
-		do {
-			if (sigwait(&sigs, &sig) != 0)
-				sig = SIGTERM;
-		} while (sig == SIGHUP);
+		sig = wait_for_signal(&srv, workers, started, &sigs);
 		notify_stopping();
 		log_info("signal %d: shutting down", sig);
 		rc = 0;

@@ -177,7 +177,7 @@ db_wait(PGconn *conn, long long ms)
 	PGnotify	*n;
 
 	if (ms > 0 && !stopping)
-		(void)poll(&pfd, 1, (int)ms);
+		(void)poll(&pfd, 1, notify_watchdog_cap((int)ms));
 	if (PQconsumeInput(conn) == 0)
 		return;
 	while ((n = PQnotifies(conn)) != NULL)
@@ -271,6 +271,7 @@ run(const struct cfg *c, const char *secret)
 	int			 backoff = 0, got;
 
 	while (!stopping) {
+		notify_watchdog();
 		if (conn != NULL && PQstatus(conn) != CONNECTION_OK) {
 			log_warn("lost the database connection: retrying");
 			PQfinish(conn);

@@ -144,10 +144,14 @@ cfg_int(const char *v, int min, int max, int *out)
 	return 0;
 }
 
+/* A single-valued key: a second value (the key again, or an indented
+ * line, which libinih hands to the key above) is refused, never kept in
+ * place of the first. */
 static int
 cfg_str(char **dst, const char *v)
 {
-	free(*dst);
+	if (*dst != NULL)
+		return -1;
 	return (*dst = strdup(v)) == NULL ? -1 : 0;
 }
 

@@ -35,13 +35,25 @@ db_event(PGEventId id, void *info, void *pass)
 	return 1;
 }
 
+/*
+ * conninfo may name several servers, libpq keeping the first that suits
+ * its target_session_attrs. Over TCP a server whose
+ * machine is gone sends no reset: without these a connection would look
+ * alive for ~15 minutes of retransmissions (a query waiting on it) or for
+ * ever (an idle LISTEN connection). Keepalives end an idle one after about
+ * 25 s of silence, tcp_user_timeout one with data unacknowledged for 20 s;
+ * either way the daemon's next use fails and it connects again. They come
+ * before the conninfo, so its own values win; a unix socket ignores them.
+ */
 PGconn *
 db_connect(const char *conninfo, const char *appname)
 {
-	const char	*keys[] = { "dbname", "application_name",
+	const char	*keys[] = { "keepalives", "keepalives_idle",
+			    "keepalives_interval", "keepalives_count",
+			    "tcp_user_timeout", "dbname", "application_name",
 			    "connect_timeout", "options", NULL };
-	const char	*vals[] = { conninfo, appname, "5",
-			    "-c statement_timeout=30000", NULL };
+	const char	*vals[] = { "1", "10", "5", "3", "20000", conninfo,
+			    appname, "5", "-c statement_timeout=30000", NULL };
 	PGconn		*conn;
 
 	/* expand_dbname=1: the first dbname value is parsed as a conninfo. */

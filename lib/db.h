@@ -5,9 +5,11 @@
 #include <libpq-fe.h>
 
 /*
- * Open a connection with conninfo, set application_name and a
- * statement_timeout. Returns NULL (and logs why) when the server cannot be
- * reached; the caller retries later.
+ * Open a connection with conninfo, set application_name, a
+ * statement_timeout and, unless conninfo says otherwise, TCP keepalives
+ * and tcp_user_timeout (a vanished server is noticed in about 25 s).
+ * Returns NULL (and logs why) when the server cannot be reached; the
+ * caller retries later.
  */
 PGconn	*db_connect(const char *conninfo, const char *appname);
 

@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
@@ -356,4 +358,28 @@ log_warn(const char *fmt, ...)
 	va_start(ap, fmt);
 	log_v("warn", fmt, ap);
 	va_end(ap);
+}
+
+int
+util_listen_tcp(const char *spec, char addr[16], int *port)
+{
+	const char	*colon, *errstr;
+	struct in_addr	 in;
+	long long	 n;
+	size_t		 len;
+
+	if (spec == NULL || spec[0] == '\0')
+		return -1;
+	if (spec[0] == '/')
+		return 0;
+	if ((colon = strrchr(spec, ':')) == NULL ||
+	    (len = (size_t)(colon - spec)) == 0 || len > 15)
+		return -1;
+	memcpy(addr, spec, len);
+	addr[len] = '\0';
+	if (inet_pton(AF_INET, addr, &in) != 1 ||
+	    util_strtonum(colon + 1, 1, 65535, &n, &errstr) != 0)
+		return -1;
+	*port = (int)n;
+	return 1;
 }

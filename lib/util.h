@@ -71,6 +71,15 @@ int	 util_url_ok(const char *url, int flags);
 void	 util_seterr(char *err, size_t errsz, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 
+/*
+ * Where a daemon listens ([fcgi] socket and auth_socket, [stream] socket):
+ * an absolute path is a unix socket (returns 0); "ADDRESS:PORT", with a
+ * numeric IPv4 address and a port from 1 to 65535, is TCP (returns 1, the
+ * address in addr, at least 16 bytes, and the port in *port). Anything
+ * else returns -1.
+ */
+int	 util_listen_tcp(const char *spec, char addr[16], int *port);
+
 /* Monotonic milliseconds. */
 int64_t	 util_now_ms(void);
 

@@ -483,10 +483,11 @@ fanout_event(int64_t deployment, const char *event)
 }
 
 /* A logout, ban, "log out everyone" or role change (user NULL: every
- * user): close the sockets it concerns. The client reconnects through the
- * gate, which checks it again. */
+ * user), or one API token revoked (token: the sockets it opened): close
+ * the sockets it concerns. The client reconnects through the gate, which
+ * checks it again. */
 void
-fanout_auth(const char *event, const char *user)
+fanout_auth(const char *event, const char *user, int64_t token)
 {
 	struct client	*c, *next;
 	const char	*why = "signed out";
@@ -497,9 +498,12 @@ fanout_auth(const char *event, const char *user)
 		why = "banned";
 	} else if (event != NULL && strcmp(event, "user_set") == 0)
 		why = "role changed: reconnect";
+	else if (token > 0)
+		why = "token revoked";
 	for (c = stream.clients; c != NULL; c = next) {
 		next = c->next;
-		if (user == NULL || strcmp(c->user, user) == 0)
+		if (token > 0 ? c->token == token :
+		    user == NULL || strcmp(c->user, user) == 0)
 			client_close(c, code, why);
 	}
 }

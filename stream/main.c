@@ -83,30 +83,44 @@ static int
 listen_start(const struct cfg *cfg, lws_retry_bo_t *idle)
 {
 	struct lws_context_creation_info	info;
+	static char				addr[16];	/* lws keeps iface */
+	int					port, tcp;
 
 	memset(idle, 0, sizeof(*idle));
 	idle->secs_since_valid_ping = (uint16_t)cfg->stream_ping_interval;
 	idle->secs_since_valid_hangup = (uint16_t)(cfg->stream_ping_interval * 3);
 
+	/* ADDRESS:PORT: TCP, for a daemon on a host of its own that nginx
+	 * reaches over a private network; else the unix socket. */
+	if ((tcp = util_listen_tcp(cfg->stream_socket, addr, &port)) < 0) {
+		log_warn("[stream] socket: an absolute path or "
+		    "IPV4-ADDRESS:PORT, not %s", cfg->stream_socket);
+		return -1;
+	}
 	memset(&info, 0, sizeof(info));
-	info.options = LWS_SERVER_OPTION_UNIX_SOCK |
-	    LWS_SERVER_OPTION_VALIDATE_UTF8 |
+	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 |
 	    LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
-	info.iface = cfg->stream_socket;
-	info.port = 0;
+	if (tcp) {
+		info.iface = addr;
+		info.port = port;
+	} else {
+		info.options |= LWS_SERVER_OPTION_UNIX_SOCK;
+		info.iface = cfg->stream_socket;
+		info.port = 0;
+		unlink(cfg->stream_socket);
+	}
 	info.protocols = stream_protocols;
 	info.retry_and_idle_policy = idle;
 	info.gid = (gid_t)-1;
 	info.uid = (uid_t)-1;
 	info.timeout_secs = 10;
-	unlink(cfg->stream_socket);
 	if ((stream.ctx = lws_create_context(&info)) == NULL) {
 		log_warn("cannot listen on %s", cfg->stream_socket);
 		return -1;
 	}
 	/* Only the folder's group (nginx's user) may connect, as with the
 	 * app's sockets. */
-	if (chmod(cfg->stream_socket, 0660) != 0) {
+	if (!tcp && chmod(cfg->stream_socket, 0660) != 0) {
 		log_warn("chmod %s: %s", cfg->stream_socket, strerror(errno));
 		return -1;
 	}
@@ -166,25 +180,33 @@ main(int argc, char *argv[])
 	if (listen_start(cfg, &idle) != 0)
 		goto out;
 	stall_start();
+	report_start();
 	if (pg_start() != 0)
 		pg_lost();
 	log_info("listening on %s for origin %s", cfg->stream_socket,
 	    cfg->stream_origin);
 	notify_ready();
 
-	while (!stopping)
+	/* lws returns at least every 500 ms (the too-slow check's timer);
+	 * a database call that hangs holds this loop and stops the pings. */
+	while (!stopping) {
+		notify_watchdog();
 		if (lws_service(stream.ctx, 0) < 0)
 			break;
+	}
 	notify_stopping();
 	log_info("stopping with %zu clients", stream.nclients);
+	report_stop();
 	rc = 0;
 out:
 	pg_stop();
+	report_cancel();
 	fanout_cancel();
 	if (stream.ctx != NULL)
 		lws_context_destroy(stream.ctx);
 	fanout_shutdown();
-	unlink(cfg->stream_socket);
+	if (cfg->stream_socket[0] == '/')
+		unlink(cfg->stream_socket);
 	cfg_free(cfg);
 	return rc;
 }

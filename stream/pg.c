@@ -1,6 +1,7 @@
 /* pg.c: the daemon's one database connection. It LISTENs on spiderpig,
  * spiderpig_log and spiderpig_auth, sits in lws' event loop as a raw file
- * descriptor, and runs the stream_* read functions of sql/009. */
+ * descriptor, and runs the stream_* read functions of sql/009 and the
+ * socket count report of sql/020. */
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,7 +121,7 @@ static void
 pg_notification(const PGnotify *n)
 {
 	cJSON		*doc, *dep, *seq, *ev, *user;
-	long long	 d = 0, s = 0;
+	long long	 d = 0, s = 0, t = 0;
 	size_t		 at;
 
 	if ((doc = json_parse_exact(n->extra, strlen(n->extra), &at)) == NULL)
@@ -138,8 +139,12 @@ pg_notification(const PGnotify *n)
 		fanout_event(d, cJSON_IsString(ev) ? ev->valuestring : NULL);
 	} else if (strcmp(n->relname, "spiderpig_auth") == 0) {
 		user = cJSON_GetObjectItemCaseSensitive(doc, "user");
+		if (cJSON_GetObjectItemCaseSensitive(doc, "token") != NULL &&
+		    json_integer(cJSON_GetObjectItemCaseSensitive(doc,
+		    "token"), 1, INT64_MAX, &t) != 0)
+			goto out;
 		fanout_auth(cJSON_IsString(ev) ? ev->valuestring : NULL,
-		    cJSON_IsString(user) ? user->valuestring : NULL);
+		    cJSON_IsString(user) ? user->valuestring : NULL, t);
 	}
 out:
 	cJSON_Delete(doc);
@@ -308,4 +313,21 @@ pg_overview(void)
 		js = pg_text(res, 0, 0);
 	PQclear(res);
 	return js;
+}
+
+int
+pg_report(const char *instance, const char *host, long pid,
+    size_t connections)
+{
+	char		 p[24], n[24];
+	const char	*params[4] = { instance, host, p, n };
+	PGresult	*res;
+
+	snprintf(p, sizeof(p), "%ld", pid);
+	snprintf(n, sizeof(n), "%zu", connections);
+	if ((res = pg_call("SELECT spiderpig.stream_report($1, $2, $3::int, "
+	    "$4::int)", 4, params, NULL)) == NULL)
+		return -1;
+	PQclear(res);
+	return 0;
 }

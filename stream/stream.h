@@ -80,6 +80,7 @@ struct client {
 	struct lws	*wsi;
 	struct client	*prev, *next;	/* every established client */
 	char		 user[STREAM_USER_MAX + 1];
+	int64_t		 token;		/* the API token it came with, or 0 */
 	struct qnode	*head, *tail;	/* frames waiting to be written */
 	size_t		 queued;	/* their bytes */
 	struct sub	 subs[STREAM_MAX_SUBS];
@@ -156,7 +157,9 @@ int	client_request(struct client *, const char *buf, size_t len);
 /* Fan-out entry points for the database side. */
 void	fanout_log(int64_t deployment, int64_t seq);
 void	fanout_event(int64_t deployment, const char *event);
-void	fanout_auth(const char *event, const char *user);
+/* token > 0: that API token was revoked (its sockets close); else user
+ * NULL means every user. */
+void	fanout_auth(const char *event, const char *user, int64_t token);
 void	fanout_resync(void);
 void	fanout_schedule(void);
 /* Before lws_context_destroy(): no more deferred work. */
@@ -188,6 +191,22 @@ int	pg_watch(const char *viewer, int64_t deployment, int64_t *last_seq,
  * failure (or no such deployment). */
 char	*pg_deployment(int64_t deployment);
 char	*pg_overview(void);
+
+/* stream_report(): this daemon's instance, host, pid and open sockets.
+ * 0, or -1 when the database failed. */
+int	pg_report(const char *instance, const char *host, long pid,
+	    size_t connections);
+
+/* --- the socket count for /metrics (report.c) -------------------------- */
+
+/* Report the count from now on: when it changes (at most every 2 s) and
+ * every 10 s regardless. */
+void	report_start(void);
+/* Before lws_context_destroy(): no more reports. */
+void	report_cancel(void);
+/* At shutdown, before the database goes: no more reports, and a last one
+ * of no sockets. */
+void	report_stop(void);
 
 /* --- lws glue (ws.c) --------------------------------------------------- */
 

@@ -10,6 +10,7 @@
 #include "util.h"
 
 #define HDR_USER	"x-spiderpig-user:"
+#define HDR_TOKEN	"x-spiderpig-token:"
 
 /* The user nginx's auth_request named (it overwrites whatever the client
  * sent under that name); 0, or -1 when absent or not a user name. */
@@ -25,6 +26,25 @@ ws_user(struct lws *wsi, char *user, size_t usersz)
 	    (int)strlen(HDR_USER)) != n)
 		return -1;
 	return stream_user_valid(user) ? 0 : -1;
+}
+
+/* The id of the API token the gate checked (nginx sets the header from
+ * its answer, or leaves it out for a session); 0 when there is none. */
+static int64_t
+ws_token(struct lws *wsi)
+{
+	char		 buf[24];
+	long long	 id;
+	const char	*errstr;
+	int		 n;
+
+	n = lws_hdr_custom_length(wsi, HDR_TOKEN, (int)strlen(HDR_TOKEN));
+	if (n <= 0 || (size_t)n >= sizeof(buf) ||
+	    lws_hdr_custom_copy(wsi, buf, (int)sizeof(buf), HDR_TOKEN,
+	    (int)strlen(HDR_TOKEN)) != n ||
+	    util_strtonum(buf, 1, INT64_MAX, &id, &errstr) != 0)
+		return 0;
+	return id;
 }
 
 /* The Origin header is exactly the site's origin (case aside). */
@@ -69,6 +89,7 @@ ws_established(struct client *c, struct lws *wsi)
 	memset(c, 0, sizeof(*c));
 	if (ws_user(wsi, c->user, sizeof(c->user)) != 0)
 		return -1;
+	c->token = ws_token(wsi);
 	client_attach(c, wsi);
 	if (client_sendf(c, "{\"type\":\"hello\",\"user\":\"%s\"}",
 	    c->user) != 0)

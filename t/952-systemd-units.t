@@ -1,6 +1,6 @@
 #!/usr/bin/perl
 # The systemd units `make install` writes pass systemd-analyze verify, are
-# Type=notify with Restart=on-failure, run as the users of
+# Type=notify with Restart=on-failure and a WatchdogSec=, run as the users of
 # doc/architecture.md, and carry the hardening: the app, the stream
 # daemon and the webhook sender no capability at all, the worker exactly CAP_SETUID, CAP_SETGID
 # and CAP_KILL.
@@ -39,6 +39,7 @@ for my $name (sort keys %user) {
     my $one = sub { join ' ', @{ $k{$_[0]} // [] } };
     is($one->('Type'), 'notify', '  Type=notify');
     is($one->('Restart'), 'on-failure', '  Restart=on-failure');
+    like($one->('WatchdogSec'), qr/^\d+min$/, '  WatchdogSec= (the daemon pings; t/992)');
     is($one->('User'), $user{$name}, "  runs as $user{$name}");
     like($one->('ExecStart'), qr{^\Q$pre\E/sbin/$name -c \Q$pre\E/etc/spiderpig/}, '  ExecStart from the prefix');
     is($one->($_), 'yes', "  $_=yes") for qw(NoNewPrivileges ProtectHome PrivateTmp);

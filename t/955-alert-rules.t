@@ -1,8 +1,9 @@
 #!/usr/bin/perl
 # The example alert rules (prometheus/spiderpig-alerts.yml) are valid for
 # promtool, and its unit tests show each alert firing on the series that
-# should raise it: a stale worker heartbeat, a deployment stuck in a stage,
-# the app's own error rate.
+# should raise it: a stale worker heartbeat (also when no worker ever ran:
+# the age is then +Inf), a deployment stuck in a stage, the app's own error
+# rate.
 use strict; use warnings;
 use lib 't/lib';
 use Test::More;
@@ -21,6 +22,9 @@ for my $a (qw(SpiderpigWorkerHeartbeatStale SpiderpigDeploymentStuckInStage Spid
     like(slurp("$dir/spiderpig-alerts.test.yml"), qr/alertname: $a\n\s+exp_alerts:\n\s+- exp_labels/,
         "$a is shown firing");
 }
+like(slurp("$dir/spiderpig-alerts.test.yml"),
+    qr/values: '\+Inf[^']*'\n(?:.*\n)*?\s+alertname: SpiderpigWorkerHeartbeatStale\n\s+exp_alerts:\n\s+- exp_labels:(?:.*\n)*?\s+summary: "no spiderpig worker has ever sent a heartbeat"/,
+    'the heartbeat alert is shown firing when no worker ever ran (+Inf)');
 done_testing;
 
 sub slurp { open(my $fh, '<', $_[0]) or die "$_[0]: $!"; local $/; <$fh> }

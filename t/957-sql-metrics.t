@@ -26,7 +26,8 @@ $s->sql('select spiderpig.offer_next()');
 my $m = $metrics->();
 is($value->($m, 'spiderpig_queue_length'), 1, 'one deployment queued behind the offered one');
 is($value->($m, 'spiderpig_prompts_waiting'), 1, 'the ready prompt waits');
-is($value->($m, 'spiderpig_worker_heartbeat_age_seconds'), 'NaN', 'no worker ever ran: NaN');
+is($value->($m, 'spiderpig_worker_heartbeat_age_seconds'), '+Inf',
+    'no worker ever ran: +Inf, older than any threshold');
 
 # d1: through the test stages, "no" at continue, rolled back.
 $answer->($d1, 'yes');

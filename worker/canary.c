@@ -36,6 +36,7 @@
 #include "canary.h"
 #include "httpc.h"
 #include "metrics.h"
+#include "notify.h"
 #include "util.h"
 
 enum canary_source {
@@ -380,8 +381,9 @@ canary_wait(struct builtin_ctx *ctx, int64_t until_ms)
 		ms = (int)(until_ms - now);
 		if (ms > ctx->keepalive_ms)
 			ms = ctx->keepalive_ms;
-		if (poll(&pfd, 1, ms) > 0)
+		if (poll(&pfd, 1, notify_watchdog_cap(ms)) > 0)
 			signals_drain(ctx->sig);
+		notify_watchdog();
 		if (ctx->keepalive(ctx->arg) == -1)
 			return -1;
 	}

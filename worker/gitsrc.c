@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "gitsrc.h"
+#include "notify.h"
 #include "stageuser.h"
 #include "util.h"
 #include "worker.h"
@@ -99,11 +100,12 @@ gitsrc_capture(char *const *argv, char *out, size_t outsz)
 	pfd.events = POLLIN;
 	timeout = 0;
 	for (;;) {
+		notify_watchdog();
 		if ((left = (int)(until - util_now_ms())) <= 0) {
 			timeout = 1;
 			break;
 		}
-		if (poll(&pfd, 1, left) <= 0)
+		if (poll(&pfd, 1, notify_watchdog_cap(left)) <= 0)
 			continue;
 		if ((r = read(fds[0], out + len, outsz - 1 - len)) <= 0) {
 			if (r == -1 && errno == EINTR)

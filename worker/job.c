@@ -7,6 +7,7 @@
 
 #include "builtin.h"
 #include "db.h"
+#include "notify.h"
 #include "run.h"
 #include "util.h"
 #include "vocab.h"
@@ -56,6 +57,7 @@ job_call_on(struct worker *w, PGconn **conn, const char *appname, int drain,
 			signals_drain(&w->sig);
 		if (util_now_ms() >= until || w->sig.terms >= 2)
 			return -1;
+		notify_watchdog();
 		nanosleep(&ts, NULL);
 	}
 }
@@ -132,6 +134,7 @@ job_lease_renew(struct worker *w, struct job *j)
 	char		*st = NULL;
 	int		 rc;
 
+	notify_watchdog();
 	if (job_call(w, "select spiderpig.heartbeat($1, $2, $3::interval)", 3,
 	    params, 0, &st) == -1)
 		return -1;

@@ -46,7 +46,7 @@ wait_ms(struct worker *w, int ms)
 {
 	struct pollfd	pfd = { w->sig.fd, POLLIN, 0 };
 
-	if (poll(&pfd, 1, ms) > 0)
+	if (poll(&pfd, 1, notify_watchdog_cap(ms)) > 0)
 		signals_drain(&w->sig);
 }
 
@@ -122,8 +122,16 @@ tick(struct worker *w)
 	const char	*p2[2] = { w->id, w->lease };
 	PGresult	*res, *err;
 
-	if (call(w, "select spiderpig.worker_seen($1)", 1, p1) == -1 ||
-	    call(w, "select spiderpig.expire_prompts()", 0, NULL) == -1 ||
+	if (call(w, "select spiderpig.worker_seen($1)", 1, p1) == -1)
+		return;
+	/* Ready once registered: systemd orders what needs a worker after
+	 * this, and while the database is away at start the unit is not up
+	 * (TimeoutStartSec, then Restart= tries again). */
+	if (!w->ready) {
+		notify_ready();
+		w->ready = 1;
+	}
+	if (call(w, "select spiderpig.expire_prompts()", 0, NULL) == -1 ||
 	    call(w, "select spiderpig.offer_next()", 0, NULL) == -1)
 		return;
 	worker_gerrit_sync(w);
@@ -159,18 +167,28 @@ tick(struct worker *w)
 	}
 }
 
-/* Wait for a NOTIFY, a signal or the fallback poll interval. */
+/* Wait for a NOTIFY, a signal or the fallback poll interval, pinging the
+ * watchdog on the way. */
 static void
 wait_for_work(struct worker *w)
 {
 	struct pollfd	 pfd[2];
 	PGnotify	*n;
+	int64_t		 until = util_now_ms() + w->cfg->poll_interval * 1000LL;
+	int		 rc;
 
 	pfd[0].fd = w->sig.fd;
 	pfd[0].events = POLLIN;
 	pfd[1].fd = PQsocket(w->listen);
 	pfd[1].events = POLLIN;
-	if (poll(pfd, 2, w->cfg->poll_interval * 1000) <= 0)
+	do {
+		if (until <= util_now_ms())
+			return;
+		rc = poll(pfd, 2, notify_watchdog_cap((int)(until -
+		    util_now_ms())));
+		notify_watchdog();
+	} while (rc == 0);
+	if (rc < 0)
 		return;
 	if (pfd[0].revents)
 		signals_drain(&w->sig);
@@ -277,6 +295,7 @@ worker_loop(struct worker *w)
 	int	 backoff = BACKOFF_MIN_MS;
 
 	while (w->sig.terms == 0) {
+		notify_watchdog();
 		signals_drain(&w->sig);
 		if (connections_ensure(w) == -1) {
 			wait_ms(w, backoff);
@@ -347,7 +366,6 @@ main(int argc, char *argv[])
 	if ((rc = worker_start(&w, path)) != 0)
 		return rc;
 	log_info("worker %s starting", w.id);
-	notify_ready();
 	worker_loop(&w);
 	notify_stopping();
 	worker_stop(&w);

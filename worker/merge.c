@@ -24,6 +24,7 @@
 #include "db.h"
 #include "gerrit.h"
 #include "gitsrc.h"
+#include "notify.h"
 #include "util.h"
 #include "worker.h"
 
@@ -206,7 +207,8 @@ merge_wait(struct worker *w, struct job *j, int ms)
 			return RUN_DONE;
 		if (left > w->cfg->heartbeat_interval * 1000)
 			left = w->cfg->heartbeat_interval * 1000;
-		(void)poll(&pfd, 1, left);
+		(void)poll(&pfd, 1, notify_watchdog_cap(left));
+		notify_watchdog();
 	}
 }
 

@@ -19,6 +19,7 @@
 #include "cfg.h"
 #include "lines.h"
 #include "mask.h"
+#include "notify.h"
 #include "run.h"
 #include "stageuser.h"
 #include "util.h"
@@ -614,6 +615,9 @@ run_pump(struct run *r, int64_t now)
 	if (poll(pfd, (nfds_t)nfd, (int)(wake > now ? wake - now : 0)) == -1 &&
 	    errno != EINTR)
 		log_warn("poll: %s", strerror(errno));
+	/* This loop turns at least every 200 ms while a command runs: a
+	 * stage that takes an hour is the worker alive and watching it. */
+	notify_watchdog();
 	for (i = 1; i < nfd; i++) {
 		if (!(pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;

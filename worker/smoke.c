@@ -21,6 +21,7 @@
 
 #include "builtin.h"
 #include "httpbb.h"
+#include "notify.h"
 #include "util.h"
 
 #define SMOKE_MAX_FILES		16
@@ -509,6 +510,7 @@ smoke_multi(const struct smoke_conf *sc, struct httpbb_file **files,
 			break;
 		}
 		curl_multi_poll(m, NULL, 0, 200, NULL);
+		notify_watchdog();
 	}
 	for (i = 0; i < slots; i++)
 		if (reqs[i].easy != NULL) {

@@ -44,6 +44,7 @@ struct worker {
 	struct mask	*mask;		/* [worker] mask; main thread only */
 	struct signals	 sig;
 	int		 gerrit_host_synced;	/* settings.gerrit_host set */
+	int		 ready;		/* READY=1 sent (registered) */
 	int64_t		 changes_retry_ms;	/* no fetch before (monotonic) */
 };
 

@@ -1,5 +1,5 @@
-// closes.js OPTIONS: one socket per options.sockets entry ({name, token}),
-// each waiting for its hello. Prints READY; after "GO" on stdin, waits up
+// closes.js OPTIONS: one socket per options.sockets entry ({name, token}
+// and optionally headers of its own), each waiting for its hello. Prints READY; after "GO" on stdin, waits up
 // to options.ms for sockets to close. Prints {"<name>": {"code", "reason",
 // "ms" (from GO to the close, null while open)}}.
 'use strict';
@@ -17,7 +17,8 @@ const { options, connect, onMessage, until, done } = require('./lib');
   for (const s of o.sockets) {
     const st = { code: null, reason: null, ms: null, hello: false };
     out[s.name] = st;
-    const ws = await connect(Object.assign({}, o, { token: s.token }));
+    const ws = await connect(Object.assign({}, o, { token: s.token }),
+      { headers: s.headers || {} });
     onMessage(ws, (m) => { if (m.type === 'hello') st.hello = true; });
     ws.on('close', (code, reason) => {
       st.code = code;

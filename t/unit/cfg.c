@@ -121,6 +121,13 @@ main(void)
 	refused("[stage deploy_everything]\ncommand = [\"/bin/x\"]\n", "unknown key", "an unknown stage");
 	refused("[worker]\nlease = 3\nheartbeat_interval = 2\n", "at least twice", "a lease shorter than two heartbeats");
 	refused("[worker]\nenv = NOEQUALS\n", ":2:", "env without KEY=VALUE");
+	/* inih hands an indented line to the key above as another value: a
+	 * long conninfo split over two lines must not shrink to its tail. */
+	refused("[database]\nworker = host=db1,db2 dbname=spiderpig\n"
+	    "  target_session_attrs=read-write\n", ":3:",
+	    "a conninfo continued on an indented line is refused");
+	refused("[fcgi]\nsocket = /run/a.sock\nsocket = /run/b.sock\n", ":3:",
+	    "a single-valued key given twice is refused");
 	refused(OIDC_OK, "[totp] key", "login without a TOTP key");
 	refused(OIDC_OK "[totp]\nkey = abcd\n", ":9:", "a TOTP key that is not 64 hex digits");
 	refused("[oidc]\nissuer = https://idp.example.org\n[totp]\nkey = " KEY64 "\n",

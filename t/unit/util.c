@@ -18,7 +18,8 @@ main(void)
 	unsigned char	 bytes[4] = { 0x00, 0x7f, 0xa5, 0xff }, back[8];
 	char		 hex[16], hash[68], t1[64], t2[64];
 	size_t		 len = 0, i;
-	int		 charset = 1;
+	int		 charset = 1, port = 0;
+	char		 addr[16];
 
 	ok(num("42", 1, 100, &v, &why) == 0 && v == 42, "a number in range");
 	ok(num("0", 0, 1, &v, &why) == 0 && v == 0, "zero alone is a number");
@@ -90,5 +91,20 @@ main(void)
 	    !util_url_ok("http://127.0.0.1.evil/x", UTIL_URL_LOOPBACK_HTTP) &&
 	    !util_url_ok("https://user@idp/", 0) &&
 	    !util_url_ok("https://idp/#frag", 0), "outside URL checks");
+
+	ok(util_listen_tcp("/run/spiderpig/fcgi.sock", addr, &port) == 0,
+	    "an absolute path is a unix socket");
+	ok(util_listen_tcp("10.0.1.11:9000", addr, &port) == 1 &&
+	    strcmp(addr, "10.0.1.11") == 0 && port == 9000,
+	    "IPV4-ADDRESS:PORT is TCP");
+	ok(util_listen_tcp("fcgi.sock", addr, &port) == -1, "a relative path is refused");
+	ok(util_listen_tcp(":9000", addr, &port) == -1, "no address: refused (not all interfaces)");
+	ok(util_listen_tcp("localhost:9000", addr, &port) == -1, "a host name is refused");
+	ok(util_listen_tcp("10.0.1.11:0", addr, &port) == -1 &&
+	    util_listen_tcp("10.0.1.11:65536", addr, &port) == -1 &&
+	    util_listen_tcp("10.0.1.11:", addr, &port) == -1, "a port outside 1..65535 is refused");
+	ok(util_listen_tcp("10.0.1.256:9000", addr, &port) == -1 &&
+	    util_listen_tcp("1000.0.1.1111111:9000", addr, &port) == -1,
+	    "a malformed address is refused");
 	return tap_done();
 }
