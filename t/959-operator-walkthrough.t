@@ -68,7 +68,7 @@ chmod 0755, $RUN, $VARLIB, "$t/var", "$t/notify";
 my ($pgport, $https, $http) = SP::Stack::free_ports(3);
 
 # --- cleanup: everything we started or added, and nothing else -------------
-my (%daemons, @users_added, @groups_joined, $pg_started, $nginx_started, $hooks_rx);
+my (%daemons, %notify, @users_added, @groups_joined, $pg_started, $nginx_started, $hooks_rx);
 my $main = $$;
 END {
     my $rc = $?;
@@ -451,6 +451,13 @@ sub start_unit {
     my $sock = IO::Socket::UNIX->new(Type => SOCK_DGRAM, Local => $np) or die "$np: $!";
     chmod 0666, $np;
     $env{NOTIFY_SOCKET} = $np;
+    # WatchdogSec=: what systemd puts in the environment (the daemon pings
+    # at half of it; nothing here restarts a daemon that stops pinging).
+    if (my $wd = one($u, 'WatchdogSec')) {
+        my %unit = (min => 60e6, s => 1e6, ms => 1e3, us => 1);
+        my ($n, $unit) = $wd =~ /^(\d+)\s*(min|ms|us|s)?$/ or die "WatchdogSec=$wd";
+        $env{WATCHDOG_USEC} = $n * $unit{ $unit // 's' };
+    }
     my $umask = oct(one($u, 'UMask') // '0022');
     my $pid = fork // die "fork: $!";
     if (!$pid) {
@@ -460,15 +467,21 @@ sub start_unit {
         chdir '/';
         umask $umask;
         %ENV = %env;
+        $ENV{WATCHDOG_PID} = $$ if $env{WATCHDOG_USEC};
         exec(@setpriv, '--', @argv) or POSIX::_exit(127);
     }
     $daemons{$name} = $pid;
-    my $msg;
-    if (IO::Select->new($sock)->can_read(20)) {
-        $sock->recv($msg, 4096);
+    my ($msg, @seen);
+    my $until = time + 20;
+    while (time < $until && IO::Select->new($sock)->can_read($until - time)) {
+        my $m;
+        defined($sock->recv($m, 4096)) or last;
+        push @seen, $m;
+        if ($m =~ /^READY=1$/m) { $msg = 'READY=1'; last }
     }
+    diag("$name sent: @seen") if !$msg && @seen;
     is($msg, 'READY=1', "$name: started as $user:$group" . (@caps ? " with @caps" : '') . ", says READY=1");
-    close $sock;
+    $notify{$name} = $sock;   # kept open for the watchdog's pings
     return $msg;
 }
 
