@@ -486,7 +486,16 @@ sub start_unit {
 }
 
 my %ready;
-$ready{$_} = start_unit($_) for qw(spiderpig-fcgi spiderpig-worker spiderpig-stream);
+# enabled(HEADING): the units that section's `systemctl enable --now` names.
+sub enabled {
+    my ($block) = grep { /^systemctl enable --now /m } readme($_[0]);
+    my ($line) = ($block // '') =~ /^systemctl enable --now (.*)$/m;
+    return split ' ', $line // '';
+}
+my @start = enabled('Start');
+is("@start", 'spiderpig-fcgi spiderpig-worker spiderpig-stream', 'Start: the README enables the three units');
+run_ok(host((readme('Start'))[0]), '  its other lines (here none is left to run)');
+$ready{$_} = start_unit($_) for @start;
 
 my $ua = HTTP::Tiny->new(verify_SSL => 0, SSL_options => { SSL_verify_mode => SSL_VERIFY_NONE },
     max_redirect => 0, timeout => 10);
@@ -683,7 +692,9 @@ unlike(handshake('https://deploy.example.org'), qr{^HTTP/1\.1 101 },
     set_key($ini, 'hooks', 'allow_http_loopback', 'yes');
     set_key($ini, 'hooks', 'secret_file', "$ETC/spiderpig/hooks.secret");
     set_key($ini, 'hooks', 'link_base', "https://deploy.test:$https");
-    $ready{'spiderpig-hooks'} = start_unit('spiderpig-hooks');
+    my @hooks = enabled('Webhooks');
+    is("@hooks", 'spiderpig-hooks', '  the README enables spiderpig-hooks');
+    $ready{$_} = start_unit($_) for @hooks;
     my $ok = eval {
         $hooks_rx->wait_for(sub { grep { ($_->{event} // '') eq 'finished' } @_ }, 20,
             'the finished announcement');
