@@ -587,6 +587,16 @@ my $token;
     is($r->{status}, 200, '  and the [fcgi] metrics_token');
     $r = api(GET => '/api/v1/queue', $ENV{OPWALK_METRICS_TOKEN});
     is($r->{status}, 401, '  which opens nothing else');
+    # The README's scrape config, with the token where it says.
+    SKIP: {
+        skip 'promtool is not installed', 1 unless -x '/usr/bin/promtool';
+        my ($yaml) = readme_section('Metrics') =~ m{^```yaml\n(.*?)^```}ms;
+        make_path("$ETC/prometheus");
+        spew("$ETC/prometheus/spiderpig.token", "$ENV{OPWALK_METRICS_TOKEN}\n");
+        spew("$ETC/prometheus/prometheus.yml", host($yaml // ''));
+        my ($out, $rc) = sh("promtool check config $ETC/prometheus/prometheus.yml");
+        is($rc, 0, "  the README's scrape config passes promtool check config") or diag($out);
+    }
 }
 
 # systemctl reload: what a unit's ExecReload= claims, it must do. The app's
