@@ -738,6 +738,8 @@ sub stop_units {
         '  migrate applies what is missing (nothing)');
     run_ok(host(q{su postgres -c "/usr/local/share/spiderpig/tools/migrate --check 'dbname=spiderpig'"}),
         '  migrate --check exits 0');
+    my ($out2, $rc2) = sh(host(q{su postgres -c "createdb spiderpig_empty && /usr/local/share/spiderpig/tools/migrate --check 'dbname=spiderpig_empty'"}));
+    is($rc2, 1, '  and 1 on a database that lacks the migrations') or diag($out2);
     start_unit($_) for @units;
     my $r = wait_until(sub { my $r = api(GET => '/api/v1/readyz'); $r->{status} == 200 && $r }, 20, 'readyz 200');
     ok($r, '  readyz answers 200 again');
