@@ -51,16 +51,21 @@ struct outbox_row {
 
 void	 outbox_row_free(struct outbox_row *);
 
-/* 1 with *row filled, 0 when nothing is due, -1 on a database error. */
+/* Register [hooks] name as a receiver of [hooks] events (or update its
+ * filter): announcements queued from now on are its. 0 or -1. */
+int	 outbox_register(PGconn *, const struct cfg *);
+/* The receiver's next row: 1 with *row filled, 0 when nothing is due, -1
+ * on a database error (an unregistered receiver among them). */
 int	 outbox_claim(PGconn *, const struct cfg *, struct outbox_row *row);
 /* Record the answer to row's attempt: delivered, or failed with error and
  * a retry after retry_ms (-1: give up). 0 or -1. */
-int	 outbox_delivered(PGconn *, const struct outbox_row *);
-int	 outbox_failed(PGconn *, const struct outbox_row *, const char *error,
-	    int retry_ms);
-/* Milliseconds until the oldest pending row is due; -1 when none is
- * pending, -2 on a database error. */
-long long outbox_next_due(PGconn *);
+int	 outbox_delivered(PGconn *, const struct cfg *,
+	    const struct outbox_row *);
+int	 outbox_failed(PGconn *, const struct cfg *, const struct outbox_row *,
+	    const char *error, int retry_ms);
+/* Milliseconds until the receiver's oldest pending row is due; -1 when
+ * none is pending, -2 on a database error. */
+long long outbox_next_due(PGconn *, const struct cfg *);
 /* Delete at most max_rows rows past the retention; how many, or -1. */
 long long outbox_prune(PGconn *, int max_rows);
 

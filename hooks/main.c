@@ -1,6 +1,7 @@
 /* main.c: spiderpig-hooks: startup, the secret, and the loop that sends
- * the outbox (sql/018) oldest first, sleeping on LISTEN spiderpig_hooks
- * until a row is due. */
+ * the outbox (sql/018) to one receiver ([hooks] name) oldest first,
+ * sleeping on LISTEN spiderpig_hooks until a row is due. One process per
+ * receiver. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -148,7 +149,8 @@ check_cfg(const struct cfg *c, const char *path, char **secret)
 	return (*secret = strdup(c->hooks_secret)) == NULL ? -1 : 0;
 }
 
-/* A fresh connection listening on spiderpig_hooks, or NULL (logged). */
+/* A fresh connection listening on spiderpig_hooks, with the receiver
+ * registered, or NULL (logged). */
 static PGconn *
 db_listen(const struct cfg *c)
 {
@@ -166,6 +168,10 @@ db_listen(const struct cfg *c)
 		return NULL;
 	}
 	PQclear(res);
+	if (outbox_register(conn, c) != 0) {
+		PQfinish(conn);
+		return NULL;
+	}
 	return conn;
 }
 
@@ -214,18 +220,18 @@ deliver(PGconn *conn, const struct cfg *c, const char *secret,
 		log_info("delivered id=%lld event=%s attempt=%d ms=%lld",
 		    row->id, row->event, row->attempt,
 		    (long long)(util_now_ms() - t0));
-		return outbox_delivered(conn, row);
+		return outbox_delivered(conn, c, row);
 	}
 	if (row->attempt >= c->hooks_max_attempts) {
 		log_warn("gave up id=%lld event=%s attempt=%d error=\"%s\"",
 		    row->id, row->event, row->attempt, err);
-		return outbox_failed(conn, row, err, -1);
+		return outbox_failed(conn, c, row, err, -1);
 	}
 	retry = hooks_backoff_ms(c->hooks_backoff_ms, c->hooks_backoff_max_ms,
 	    row->attempt, jitter());
 	log_warn("failed id=%lld event=%s attempt=%d retry_ms=%d "
 	    "error=\"%s\"", row->id, row->event, row->attempt, retry, err);
-	return outbox_failed(conn, row, err, retry);
+	return outbox_failed(conn, c, row, err, retry);
 }
 
 /* Delete the done rows past their retention, a batch per transaction. */
@@ -296,10 +302,14 @@ run(const struct cfg *c, const char *secret)
 			continue;
 		}
 		if (got == -1) {
+			/* Perhaps pruned as unseen: register again. */
+			if (PQstatus(conn) == CONNECTION_OK &&
+			    outbox_register(conn, c) != 0)
+				log_warn("cannot register the receiver");
 			db_wait(conn, DB_RETRY_MIN_MS);
 			continue;
 		}
-		due = outbox_next_due(conn);
+		due = outbox_next_due(conn, c);
 		if (due == -2)
 			due = DB_RETRY_MIN_MS;
 		else if (due == -1 || due > IDLE_MAX_MS)
@@ -343,7 +353,7 @@ main(int argc, char *argv[])
 	}
 	signals_init();
 	url_origin(cfg->hooks_url, err, sizeof(err));
-	log_info("sending to %s", err);
+	log_info("receiver %s: sending to %s", cfg->hooks_name, err);
 	notify_ready();
 	run(cfg, secret);
 	notify_stopping();

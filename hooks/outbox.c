@@ -1,5 +1,6 @@
-/* outbox.c: the sender's side of sql/018: claim a row, record its answer,
- * ask when the next is due, prune. Every call is one SQL function. */
+/* outbox.c: the sender's side of sql/018: register the receiver, claim its
+ * next row, record the answer, ask when the next is due, prune. Every call
+ * is one SQL function, and each names the receiver ([hooks] name). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,22 +49,38 @@ outbox_events(unsigned bits, char *buf, size_t bufsz)
 }
 
 int
+outbox_register(PGconn *conn, const struct cfg *c)
+{
+	PGresult	*res, *err = NULL;
+	char		 events[128];
+	const char	*p[2] = { c->hooks_name, events };
+
+	outbox_events(c->hooks_events, events, sizeof(events));
+	if ((res = db_exec(conn, "SELECT spiderpig.hooks_register($1, "
+	    "$2::text[])", 2, p, &err)) == NULL) {
+		outbox_warn("hooks_register", conn, err);
+		return -1;
+	}
+	PQclear(res);
+	return 0;
+}
+
+int
 outbox_claim(PGconn *conn, const struct cfg *c, struct outbox_row *row)
 {
 	PGresult	*res, *err = NULL;
-	char		 events[128], attempts[16], lease[32];
-	const char	*p[3] = { events, attempts, lease };
+	char		 attempts[16], lease[32];
+	const char	*p[3] = { c->hooks_name, attempts, lease };
 	long long	 n;
 	const char	*why;
 
 	memset(row, 0, sizeof(*row));
-	outbox_events(c->hooks_events, events, sizeof(events));
 	snprintf(attempts, sizeof(attempts), "%d", c->hooks_max_attempts);
 	/* Long enough for the whole send: a row is not claimed again
 	 * before its sender had time to answer. */
 	snprintf(lease, sizeof(lease), "%d seconds", c->hooks_timeout + 30);
 	res = db_exec(conn, "SELECT id, event, payload, attempts FROM "
-	    "spiderpig.hooks_claim($1::text[], $2::integer, $3::interval)",
+	    "spiderpig.hooks_claim($1, $2::integer, $3::interval)",
 	    3, p, &err);
 	if (res == NULL) {
 		outbox_warn("hooks_claim", conn, err);
@@ -92,18 +109,20 @@ bad:
 	return -1;
 }
 
-/* Run one of the recording functions with the row's id and attempt first. */
+/* Run one of the recording functions with the receiver, the row's id and
+ * attempt first. */
 static int
-outbox_record(PGconn *conn, const char *sql, const char *what,
-    const struct outbox_row *row, const char *error, const char *retry)
+outbox_record(PGconn *conn, const struct cfg *c, const char *sql,
+    const char *what, const struct outbox_row *row, const char *error,
+    const char *retry)
 {
 	PGresult	*res, *err = NULL;
 	char		 id[24], attempt[16];
-	const char	*p[4] = { id, attempt, error, retry };
+	const char	*p[5] = { c->hooks_name, id, attempt, error, retry };
 
 	snprintf(id, sizeof(id), "%lld", row->id);
 	snprintf(attempt, sizeof(attempt), "%d", row->attempt);
-	if ((res = db_exec(conn, sql, error != NULL ? 4 : 2, p,
+	if ((res = db_exec(conn, sql, error != NULL ? 5 : 3, p,
 	    &err)) == NULL) {
 		outbox_warn(what, conn, err);
 		return -1;
@@ -113,32 +132,34 @@ outbox_record(PGconn *conn, const char *sql, const char *what,
 }
 
 int
-outbox_delivered(PGconn *conn, const struct outbox_row *row)
+outbox_delivered(PGconn *conn, const struct cfg *c,
+    const struct outbox_row *row)
 {
-	return outbox_record(conn, "SELECT spiderpig.hooks_delivered("
-	    "$1::bigint, $2::integer)", "hooks_delivered", row, NULL, NULL);
+	return outbox_record(conn, c, "SELECT spiderpig.hooks_delivered($1, "
+	    "$2::bigint, $3::integer)", "hooks_delivered", row, NULL, NULL);
 }
 
 int
-outbox_failed(PGconn *conn, const struct outbox_row *row, const char *error,
-    int retry_ms)
+outbox_failed(PGconn *conn, const struct cfg *c, const struct outbox_row *row,
+    const char *error, int retry_ms)
 {
 	char	retry[16];
 
 	snprintf(retry, sizeof(retry), "%d", retry_ms);
-	return outbox_record(conn, "SELECT spiderpig.hooks_failed($1::bigint, "
-	    "$2::integer, $3, $4::integer)", "hooks_failed", row, error,
-	    retry_ms < 0 ? NULL : retry);
+	return outbox_record(conn, c, "SELECT spiderpig.hooks_failed($1, "
+	    "$2::bigint, $3::integer, $4, $5::integer)", "hooks_failed", row,
+	    error, retry_ms < 0 ? NULL : retry);
 }
 
 long long
-outbox_next_due(PGconn *conn)
+outbox_next_due(PGconn *conn, const struct cfg *c)
 {
 	PGresult	*res, *err = NULL;
 	long long	 n = -1;
 	const char	*why;
+	const char	*p[1] = { c->hooks_name };
 
-	if ((res = db_exec(conn, "SELECT spiderpig.hooks_next_due()", 0, NULL,
+	if ((res = db_exec(conn, "SELECT spiderpig.hooks_next_due($1)", 1, p,
 	    &err)) == NULL) {
 		outbox_warn("hooks_next_due", conn, err);
 		return -2;

@@ -329,10 +329,22 @@ out:
 	return rc;
 }
 
+/* A receiver's name: 1 to 40 of [a-z0-9_-] (sql/018's hook_receivers). */
+static int
+cfg_hook_name_ok(const char *v)
+{
+	size_t	len = strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789_-");
+
+	return len >= 1 && len <= 40 && v[len] == '\0';
+}
+
 /* The [hooks] keys; 1 to go on, 0 for an error, -1 for an unknown key. */
 static int
 cfg_hooks(struct cfg *c, const char *name, const char *value)
 {
+	if (strcmp(name, "name") == 0)
+		return cfg_hook_name_ok(value) &&
+		    cfg_str(&c->hooks_name, value) == 0;
 	if (strcmp(name, "url") == 0)
 		return cfg_str(&c->hooks_url, value) == 0;
 	if (strcmp(name, "secret") == 0)
@@ -368,13 +380,19 @@ cfg_hooks(struct cfg *c, const char *name, const char *value)
 }
 
 /* After parsing: a [hooks] url is http(s) (plain http only to loopback
- * and when allowed) and has one secret. Without a url the section is
+ * and when allowed) and has one secret; its receiver's name defaults to
+ * "default". Without a url the section is
  * inert (the sender refuses to start). */
 static int
 cfg_check_hooks(struct cfg *c, char *err, size_t errsz)
 {
 	if (c->hooks_url == NULL)
 		return 0;
+	if (c->hooks_name == NULL &&
+	    cfg_str(&c->hooks_name, "default") == -1) {
+		snprintf(err, errsz, "out of memory");
+		return -1;
+	}
 	if (!util_url_ok(c->hooks_url, c->hooks_allow_http_loopback ?
 	    UTIL_URL_LOOPBACK_HTTP : 0)) {
 		snprintf(err, errsz, "[hooks] url must be https:// (http only "
@@ -801,6 +819,7 @@ cfg_free(struct cfg *c)
 	free(c->db_worker);
 	free(c->db_stream);
 	free(c->db_hooks);
+	free(c->hooks_name);
 	free(c->hooks_url);
 	if (c->hooks_secret != NULL)
 		explicit_bzero(c->hooks_secret, strlen(c->hooks_secret));

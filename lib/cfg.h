@@ -103,6 +103,7 @@ struct cfg {
 
 	/* [hooks]: the webhook sender (hooks/); hooks_url NULL = none. The
 	 * secret is inline or in hooks_secret_file, read by the sender. */
+	char    *hooks_name;		/* the receiver's name; "default" */
 	char    *hooks_url;
 	char    *hooks_secret;
 	char    *hooks_secret_file;

@@ -57,10 +57,10 @@ like($req->[0]{json}{prompt}{question}, qr{^Ready to deploy 123, 456\?}, 'the pr
 is_deeply($req->[0]{json}{prompt}{choices}, ['yes', 'no'], 'and its choices');
 
 $s->wait_for(sub {
-    $s->sql(q{select count(*) as n from spiderpig.hook_outbox where status <> 'delivered'})->[0]{n} == 0
+    $s->sql(q{select count(*) as n from spiderpig.hook_deliveries where status <> 'delivered'})->[0]{n} == 0
 }, 10, 'the outbox to be delivered');
-my $rows = $s->sql(q{select status, attempts, delivered_at is not null as d from spiderpig.hook_outbox order by id});
-is(scalar @$rows, 5, 'five outbox rows');
+my $rows = $s->sql(q{select status, attempts, delivered_at is not null as d from spiderpig.hook_deliveries order by outbox_id});
+is(scalar @$rows, 5, 'five deliveries');
 ok(!(grep { $_->{status} ne 'delivered' || $_->{attempts} != 1 || !$_->{d} } @$rows),
     'all delivered at the first attempt');
 like(join('', map { $_ } do { open(my $fh, '<', $s->log_path('hooks')) or die; <$fh> }),

@@ -33,7 +33,7 @@ my $failures = sub {
 };
 my $first = $s->sql(q{select min(id) as id from spiderpig.hook_outbox})->[0]{id};
 $s->wait_for(sub { @{ $failures->($first) } >= 4 }, 60, 'four failed attempts');
-my $rows = $s->sql(q{select id, status, attempts, last_error from spiderpig.hook_outbox order by id});
+my $rows = $s->sql(q{select outbox_id as id, status, attempts, last_error from spiderpig.hook_deliveries order by outbox_id});
 is(scalar @$rows, 3, 'three rows waiting');
 ok(!(grep { $_->{status} ne 'pending' } @$rows), 'all pending');
 like($rows->[0]{last_error}, qr/connect|refused/i, 'the oldest failed to connect')
@@ -58,9 +58,9 @@ is_deeply([ map { $_->{delivery} } @$req ], [ map { $_->{id} } @$rows ],
 is_deeply([ map { $_->{json}{reason} } @$req ], [qw(one one three)], 'in the order they happened');
 ok(!(grep { !$_->{valid} } @$req), 'all signed');
 $s->wait_for(sub {
-    $s->sql(q{select count(*) as n from spiderpig.hook_outbox where status = 'delivered'})->[0]{n} == 3
+    $s->sql(q{select count(*) as n from spiderpig.hook_deliveries where status = 'delivered'})->[0]{n} == 3
 }, 10, 'all rows delivered');
-ok($s->sql(q{select attempts from spiderpig.hook_outbox where id = $1}, $first)->[0]{attempts} >= 5,
+ok($s->sql(q{select attempts from spiderpig.hook_deliveries where outbox_id = $1}, $first)->[0]{attempts} >= 5,
     'the oldest after its retries');
 
 $s->stop_postgres;

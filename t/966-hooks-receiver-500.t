@@ -16,9 +16,9 @@ my $r = SP::Hooks->new(secret => $s->hooks_secret, port => $port, status => 500)
 
 $s->sql(q{select spiderpig.freeze('root', 'flaky receiver')});
 $s->wait_for(sub {
-    $s->sql(q{select status from spiderpig.hook_outbox})->[0]{status} eq 'failed'
+    $s->sql(q{select status from spiderpig.hook_deliveries})->[0]{status} eq 'failed'
 }, 60, 'the row to be given up');
-my $row = $s->sql(q{select * from spiderpig.hook_outbox})->[0];
+my $row = $s->sql(q{select d.*, d.outbox_id as id from spiderpig.hook_deliveries d})->[0];
 is($row->{attempts}, 4, 'after max_attempts attempts');
 like($row->{last_error}, qr/HTTP status 500/, 'the last error is kept');
 ok(defined $row->{done_at} && !defined $row->{delivered_at}, 'done, not delivered');
@@ -36,5 +36,5 @@ my $log = join '', <$fh>;
 like($log, qr/gave up id=$row->{id} event=freeze attempt=4 error="HTTP status 500"/,
     'the sender logs that it gave up');
 like($s->sql(q{select spiderpig.metrics(null) as m})->[0]{m},
-    qr/^spiderpig_webhooks\{status="failed"\} 1$/m, '/metrics counts the failed row');
+    qr/^spiderpig_webhooks\{receiver="default",status="failed"\} 1$/m, '/metrics counts the failed row');
 done_testing;

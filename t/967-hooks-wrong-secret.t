@@ -19,7 +19,7 @@ my $r = SP::Hooks->new(secret => "not-$secret", port => $port);
 
 $s->sql(q{select spiderpig.freeze('root', 'signed?')});
 $s->wait_for(sub {
-    $s->sql(q{select status from spiderpig.hook_outbox})->[0]{status} eq 'failed'
+    $s->sql(q{select status from spiderpig.hook_deliveries})->[0]{status} eq 'failed'
 }, 30, 'the row to be given up');
 my $req = $r->requests;
 is(scalar @$req, 2, 'two attempts');
@@ -32,7 +32,7 @@ ok(!SP::Hooks::verify($secret, $req->[0]{timestamp}, $tampered, $req->[0]{signat
     'a changed body does not');
 ok(!SP::Hooks::verify($secret, $req->[0]{timestamp} + 1, $req->[0]{body}, $req->[0]{signature}),
     'nor a changed timestamp');
-like($s->sql(q{select last_error from spiderpig.hook_outbox})->[0]{last_error},
+like($s->sql(q{select last_error from spiderpig.hook_deliveries})->[0]{last_error},
     qr/HTTP status 401/, 'the row keeps the receiver\'s answer');
 
 # A secret file, or a config holding the secret, that its group may read.

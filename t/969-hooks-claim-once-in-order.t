@@ -1,10 +1,11 @@
 #!/usr/bin/perl
-# hooks_claim hands each row to one sender at a time and in order: while
-# one sender holds the oldest row, a second gets nothing (neither that row
-# nor the next); a claimed row is not claimed again before its lease ends
-# or its answer is recorded; rows outside the events filter are marked
-# filtered, not sent; a late answer to an old attempt changes nothing; the
-# retention prunes done rows.
+# hooks_claim hands each row of a receiver to one sender at a time and in
+# order: while one sender of the receiver holds the oldest row, a second
+# gets nothing (neither that row nor the next); a claimed row is not
+# claimed again before its lease ends or its answer is recorded; rows
+# outside the events filter are marked filtered, not sent; a late answer to
+# an old attempt changes nothing; a receiver gets only what was queued
+# after it registered; the retention prunes done rows and unseen receivers.
 use strict; use warnings;
 use lib 't/lib';
 use Test::More;
@@ -12,6 +13,17 @@ use DBI;
 use SP::Stack;
 
 my $s = SP::Stack->new(workers => 0, nginx => 0);
+my $conn = sub {
+    DBI->connect('dbi:Pg:' . join(';', split / /, $s->conninfo('spiderpig_hooks')),
+        '', '', { RaiseError => 1, PrintError => 0, AutoCommit => 1 }) or die $DBI::errstr;
+};
+my ($a, $b) = ($conn->(), $conn->());
+$s->sql(q{select spiderpig.freeze('root', 'before any receiver')});
+$s->sql(q{select spiderpig.unfreeze('root')});
+$a->do(q{select spiderpig.hooks_register('chat', '{freeze,prompt}')});
+is($s->sql(q{select count(*) as n from spiderpig.hook_deliveries})->[0]{n}, 0,
+    'a new receiver does not get what was queued before it registered');
+$s->sql(q{delete from spiderpig.hook_outbox});
 $s->sql(q{select spiderpig.add_user('root', 'alice', 'deployer')});
 $s->sql(q{select spiderpig.freeze('root', 'one')});
 $s->sql(q{select spiderpig.unfreeze('root')});
@@ -20,13 +32,8 @@ $s->sql(q{select spiderpig.offer_next()});    # a ready prompt
 my @ids = map { $_->{id} } @{ $s->sql(q{select id from spiderpig.hook_outbox order by id}) };
 is(scalar @ids, 3, 'freeze, unfreeze, the ready prompt');
 
-my $conn = sub {
-    DBI->connect('dbi:Pg:' . join(';', split / /, $s->conninfo('spiderpig_hooks')),
-        '', '', { RaiseError => 1, PrintError => 0, AutoCommit => 1 }) or die $DBI::errstr;
-};
-my ($a, $b) = ($conn->(), $conn->());
 my $claim = sub {
-    $_[0]->selectrow_hashref(q{select * from spiderpig.hooks_claim('{freeze,prompt}', 5, '1 hour')});
+    $_[0]->selectrow_hashref(q{select * from spiderpig.hooks_claim('chat', 5, '1 hour')});
 };
 
 $a->begin_work;
@@ -37,32 +44,43 @@ my $rb = $claim->($b);
 ok(!defined $rb, 'sender B, at the same moment, gets nothing: not the same row, not the next');
 $a->commit;
 ok(!defined $claim->($b), 'after A\'s claim commits, B still gets nothing (the lease)');
-ok($a->selectrow_array(q{select spiderpig.hooks_delivered($1, 1)}, {}, $ra->{id}),
+ok($a->selectrow_array(q{select spiderpig.hooks_delivered('chat', $1, 1)}, {}, $ra->{id}),
     'A records the delivery');
-ok(!$a->selectrow_array(q{select spiderpig.hooks_delivered($1, 1)}, {}, $ra->{id}),
+ok(!$a->selectrow_array(q{select spiderpig.hooks_delivered('chat', $1, 1)}, {}, $ra->{id}),
     'recording it twice changes nothing');
 $rb = $claim->($b);
 is($rb->{id}, $ids[1], 'then B gets the next row');
-ok($b->selectrow_array(q{select spiderpig.hooks_failed($1, 1, 'boom', 0)}, {}, $rb->{id}),
+ok($b->selectrow_array(q{select spiderpig.hooks_failed('chat', $1, 1, 'boom', 0)}, {}, $rb->{id}),
     'B records a failure, retry at once');
 my $again = $claim->($a);
 is($again->{id}, $ids[1], 'the failed row comes back before the newer one');
 is($again->{attempts}, 2, 'as attempt 2');
-ok(!$b->selectrow_array(q{select spiderpig.hooks_failed($1, 1, 'late', 0)}, {}, $rb->{id}),
+ok(!$b->selectrow_array(q{select spiderpig.hooks_failed('chat', $1, 1, 'late', 0)}, {}, $rb->{id}),
     'a late answer to attempt 1 changes nothing');
-ok($a->selectrow_array(q{select spiderpig.hooks_delivered($1, 2)}, {}, $again->{id}),
+ok($a->selectrow_array(q{select spiderpig.hooks_delivered('chat', $1, 2)}, {}, $again->{id}),
     'attempt 2 is recorded');
 
-# A filter without "prompt": the ready prompt's row is filtered, not sent.
-ok(!defined $a->selectrow_hashref(q{select * from spiderpig.hooks_claim('{freeze}', 5, '1 hour')}),
-    'nothing to send for a freeze-only sender');
-is($s->sql(q{select status from spiderpig.hook_outbox where id = $1}, $ids[2])->[0]{status},
+# The sender restarts with a filter without "prompt": the ready prompt's
+# row is filtered, not sent.
+$a->do(q{select spiderpig.hooks_register('chat', '{freeze}')});
+ok(!defined $claim->($a), 'nothing to send for a freeze-only sender');
+is($s->sql(q{select status from spiderpig.hook_deliveries where outbox_id = $1}, $ids[2])->[0]{status},
     'filtered', 'the prompt row is marked filtered');
 
 is($a->selectrow_array(q{select spiderpig.hooks_prune(100)}), 0, 'nothing old enough to prune');
-$s->sql(q{update spiderpig.hook_outbox set done_at = now() - interval '15 days' where id = $1}, $ids[0]);
+$s->sql(q{update spiderpig.hook_deliveries set done_at = now() - interval '15 days' where outbox_id = $1}, $ids[0]);
+is($a->selectrow_array(q{select spiderpig.hooks_prune(100)}), 0,
+    'a row done 15 days ago but created since stays');
+$s->sql(q{update spiderpig.hook_outbox set created_at = now() - interval '15 days' where id = $1}, $ids[0]);
 is($a->selectrow_array(q{select spiderpig.hooks_prune(100)}), 1,
-    'a row done 15 days ago goes (retention 14 days)');
+    'a row created and done 15 days ago goes (retention 14 days)');
 is($s->sql(q{select count(*) as n from spiderpig.hook_outbox})->[0]{n}, 2, 'the others stay');
+$s->sql(q{update spiderpig.hook_receivers set last_seen = now() - interval '15 days'});
+$a->selectrow_array(q{select spiderpig.hooks_prune(100)});
+is($s->sql(q{select count(*) as n from spiderpig.hook_receivers})->[0]{n}, 0,
+    'a receiver not seen for 15 days is dropped');
+is($s->sql(q{select count(*) as n from spiderpig.hook_deliveries})->[0]{n}, 0,
+    'with its deliveries');
+ok(!eval { $claim->($a); 1 }, 'its sender\'s next claim fails: it registers again');
 $_->disconnect for $a, $b;
 done_testing;

@@ -44,7 +44,9 @@ package SP::Stack;
 #       (the webhook sender's config; @DIR@ becomes the stack's folder),
 #       and the sender started after Postgres (tools/stack start DIR hooks).
 #       $s->hooks_secret is the secret it signs with (DIR/hooks.secret);
-#       t/lib/SP/Hooks.pm is a receiver.
+#       t/lib/SP/Hooks.pm is a receiver. new returns once the sender
+#       registered its receiver ([hooks] name, default "default"); a
+#       second receiver's sender: $s->start_hooks(name => 'irc', url => ...).
 # SP_KEEP=1 keeps the folder; SP_TMPDIR picks where folders go (/tmp).
 use strict;
 use warnings;
@@ -156,7 +158,10 @@ sub new {
         $self->_apply_settings($opt{settings}) if $opt{settings};
         # stream => 1: the WebSocket daemon too (before nginx proxies to it).
         $self->stack('start', 'stream') if $opt{stream};
-        $self->stack('start', 'hooks') if $opt{hooks};
+        if ($opt{hooks}) {
+            $self->stack('start', 'hooks');
+            $self->_wait_receiver($opt{hooks}{name} // 'default');
+        }
         if ($opt{nginx} // 1) {
             $self->stack('start', 'fcgi', 'nginx');
             $self->stack('start', 'fleet') if $opt{fleet};
@@ -211,12 +216,67 @@ sub oidc_secret {
 }
 sub ini_path { "$_[0]{dir}/spiderpig.ini" }
 sub worker_ini_path { "$_[0]{dir}/worker.ini" }
-sub hooks_ini_path { "$_[0]{dir}/hooks.ini" }
+# The webhook sender's files: the default receiver's hooks.ini and
+# hooks.secret, or receiver NAME's hooks-NAME.ini and hooks-NAME.secret
+# (start_hooks).
+sub _hooks_file {
+    my ($self, $name, $ext) = @_;
+    return "$self->{dir}/hooks.$ext" unless defined $name;
+    croak "bad receiver name '$name'" unless $name =~ /^[a-z0-9_-]{1,40}$/;
+    return "$self->{dir}/hooks-$name.$ext";
+}
+sub hooks_ini_path { $_[0]->_hooks_file($_[1], 'ini') }
 sub hooks_secret {
-    my ($self) = @_;
-    open(my $fh, '<', "$self->{dir}/hooks.secret") or die "hooks.secret: $!";
+    my ($self, $name) = @_;
+    my $path = $self->_hooks_file($name, 'secret');
+    open(my $fh, '<', $path) or die "$path: $!";
     chomp(my $v = <$fh>);
     return $v;
+}
+
+# Start a second (third ...) webhook sender, for receiver name:
+#   $s->start_hooks(name => 'irc', url => URL, secret => S, key => value ...)
+# Its config is the stack's hooks.ini with [hooks] name, the other keys
+# (@DIR@ becomes the stack's folder) and secret_file = hooks-NAME.secret
+# (S, or a new random one; $s->hooks_secret('irc') reads it); tools/stack
+# runs it as the instance hooks-NAME. Returns once the receiver registered.
+sub start_hooks {
+    my ($self, %kv) = @_;
+    my $name = delete $kv{name} // croak 'start_hooks: name => ...';
+    croak "start_hooks: url => ..." unless defined $kv{url};
+    my $ini = $self->hooks_ini_path($name);
+    my $sec = $self->_hooks_file($name, 'secret');
+    my $secret = delete $kv{secret} // sha256_hex(rand() . $$ . time);
+    for my $copy ([ $self->hooks_ini_path, $ini, undef ],
+                  [ "$self->{dir}/hooks.secret", $sec, "$secret\n" ]) {
+        my ($from, $to, $text) = @$copy;
+        my @st = stat $from or die "$from: $!";
+        if (!defined $text) {
+            open(my $in, '<', $from) or die "$from: $!";
+            local $/;
+            $text = <$in>;
+        }
+        open(my $fh, '>', $to) or die "$to: $!";
+        print $fh $text;
+        close $fh or die "$to: $!";
+        chown $st[4], $st[5], $to if $> == 0;
+        chmod $st[2] & 07777, $to;
+    }
+    my @kv = map { (my $x = $kv{$_}) =~ s/\@DIR\@/$self->{dir}/g; [ $_, [$x] ] }
+        sort keys %kv;
+    _override_file($ini, { hooks => [ [ name => [$name] ],
+        [ secret_file => [$sec] ], grep { $_->[0] ne 'secret_file' } @kv ] }, {});
+    $self->stack('start', 'hooks');
+    $self->_wait_receiver($name);
+    return $self;
+}
+
+# Wait until the sender of receiver name registered it (sql/018).
+sub _wait_receiver {
+    my ($self, $name) = @_;
+    $self->wait_for(sub {
+        @{ $self->sql(q{select 1 from spiderpig.hook_receivers where name = $1}, $name) };
+    }, 20, "the webhook receiver '$name' to register");
 }
 sub base_url { "https://127.0.0.1:$_[0]{port}{https}" }
 sub http_url { "http://127.0.0.1:$_[0]{port}{http}" }
