@@ -234,9 +234,13 @@ CREATE TRIGGER hook_outbox_notify AFTER INSERT ON hook_outbox
 -- The receiver the sender of name sends to, wanting events: registered
 -- (from now on, new announcements are queued for it), or its filter
 -- updated (its pending rows the filter now leaves out are marked
--- filtered) and last_seen refreshed.
+-- filtered) and last_seen refreshed. A new receiver also gets the
+-- announcements of the hour before it registered (a sender started just
+-- after a deployment still announces it), never the older history.
 CREATE FUNCTION hooks_register(name text, events text[]) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = spiderpig, pg_temp AS $$
+DECLARE
+	fresh	boolean;
 BEGIN
 	IF name IS NULL OR name !~ '^[a-z0-9_-]{1,40}$' OR events IS NULL
 	    OR array_position(events, NULL) IS NOT NULL
@@ -248,7 +252,16 @@ BEGIN
 	INSERT INTO hook_receivers AS r (name, events)
 	    VALUES (hooks_register.name, hooks_register.events)
 	    ON CONFLICT ON CONSTRAINT hook_receivers_pkey DO UPDATE
-	    SET events = excluded.events, last_seen = now();
+	    SET events = excluded.events, last_seen = now()
+	    RETURNING r.xmax = 0 INTO fresh;
+	IF fresh THEN
+		INSERT INTO hook_deliveries (outbox_id, receiver, status,
+		    done_at, last_error)
+		    SELECT o.id, hooks_register.name, 'pending', NULL, NULL
+		    FROM hook_outbox o
+		    WHERE o.created_at >= now() - interval '1 hour'
+		    ON CONFLICT DO NOTHING;
+	END IF;
 	UPDATE hook_deliveries h SET status = 'filtered', done_at = now(),
 	    last_error = 'not in the events filter'
 	    FROM hook_outbox o

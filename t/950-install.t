@@ -29,7 +29,7 @@ my %mode = (
     (map { ("$p/share/spiderpig/examples/$_" => 0644) } qw(spiderpig.ini
         worker.ini stream.ini hooks.ini)),
     (map { ("$p/lib/systemd/system/$_.service" => 0644) } qw(spiderpig-fcgi
-        spiderpig-worker spiderpig-stream spiderpig-hooks)),
+        spiderpig-worker spiderpig-stream spiderpig-hooks spiderpig-hooks@)),
     (map { ("$p/share/spiderpig/prometheus/$_" => 0644) } qw(spiderpig-alerts.yml
         spiderpig-alerts.test.yml)),
     "$p/share/man/man5/spiderpig.ini.5" => 0644,

@@ -1,7 +1,8 @@
 #!/usr/bin/perl
 # The systemd units `make install` writes pass systemd-analyze verify, are
 # Type=notify with Restart=on-failure and a WatchdogSec=, run as the users of
-# doc/architecture.md, and carry the hardening: the app, the stream
+# doc/architecture.md (the webhook sender's template unit, one instance per
+# receiver, too), and carry the hardening: the app, the stream
 # daemon and the webhook sender no capability at all, the worker exactly CAP_SETUID, CAP_SETGID
 # and CAP_KILL.
 use strict; use warnings;
@@ -22,7 +23,8 @@ is($?, 0, 'make install PREFIX exits 0') or diag($out);
 my %user = ('spiderpig-fcgi' => 'spiderpig-web',
     'spiderpig-worker' => 'spiderpig-worker',
     'spiderpig-stream' => 'spiderpig-stream',
-    'spiderpig-hooks' => 'spiderpig-hooks');
+    'spiderpig-hooks' => 'spiderpig-hooks',
+    'spiderpig-hooks@' => 'spiderpig-hooks');
 for my $name (sort keys %user) {
     my $unit = "$pre/lib/systemd/system/$name.service";
     my $v = qx{systemd-analyze verify --man=no '$unit' 2>&1};
@@ -41,7 +43,10 @@ for my $name (sort keys %user) {
     is($one->('Restart'), 'on-failure', '  Restart=on-failure');
     like($one->('WatchdogSec'), qr/^\d+min$/, '  WatchdogSec= (the daemon pings; t/992)');
     is($one->('User'), $user{$name}, "  runs as $user{$name}");
-    like($one->('ExecStart'), qr{^\Q$pre\E/sbin/$name -c \Q$pre\E/etc/spiderpig/}, '  ExecStart from the prefix');
+    (my $bin = $name) =~ s/\@$//;
+    like($one->('ExecStart'), qr{^\Q$pre\E/sbin/$bin -c \Q$pre\E/etc/spiderpig/}, '  ExecStart from the prefix');
+    like($one->('ExecStart'), qr{/spiderpig/hooks-%i\.ini$}, '  one config per receiver: hooks-%i.ini')
+        if $name eq 'spiderpig-hooks@';
     is($one->($_), 'yes', "  $_=yes") for qw(NoNewPrivileges ProtectHome PrivateTmp);
     is($one->('ProtectSystem'), 'strict', '  ProtectSystem=strict');
     is($one->('CapabilityBoundingSet'),

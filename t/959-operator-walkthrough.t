@@ -68,7 +68,7 @@ chmod 0755, $RUN, $VARLIB, "$t/var", "$t/notify";
 my ($pgport, $https, $http) = SP::Stack::free_ports(3);
 
 # --- cleanup: everything we started or added, and nothing else -------------
-my (%daemons, %notify, @users_added, @groups_joined, $pg_started, $nginx_started, $hooks_rx);
+my (%daemons, %notify, @users_added, @groups_joined, $pg_started, $nginx_started, %hooks_rx);
 my $main = $$;
 END {
     my $rc = $?;
@@ -90,7 +90,7 @@ END {
             while (time < $end && kill 0, $pid) { sleep 0.05 }
         }
     }
-    $hooks_rx->stop if $hooks_rx;
+    $_->stop for values %hooks_rx;
     system('su', 'postgres', '-s', '/bin/sh', '-c',
         "$pgbin/pg_ctl -D $t/pg -m immediate -w stop >/dev/null 2>&1") if $pg_started;
     system("gpasswd -d '$_->[0]' '$_->[1]' >/dev/null") for @groups_joined;
@@ -389,12 +389,15 @@ END
 }
 
 # --- Start: each unit by hand -------------------------------------------------
-# unit(NAME): the installed unit's [Service] keys (lists for repeated keys).
+# unit(NAME): the installed unit's [Service] keys (lists for repeated keys);
+# for an instance (spiderpig-hooks@chat) its template's, %i filled in.
 sub unit {
     my ($name) = @_;
     my %u;
     my $sec = '';
-    for (split /\n/, slurp("$PREFIX/lib/systemd/system/$name.service")) {
+    my ($file, $inst) = $name =~ /^(.+\@)(.+)$/ ? ($1, $2) : ($name, undef);
+    for (split /\n/, slurp("$PREFIX/lib/systemd/system/$file.service")) {
+        s/%i/$inst/g if defined $inst;
         next if /^\s*(#|;|$)/;
         if (/^\[(\w+)\]/) { $sec = $1; next }
         next unless $sec eq 'Service';
@@ -693,29 +696,40 @@ unlike(handshake('https://deploy.example.org'), qr{^HTTP/1\.1 101 },
 
 # --- Webhooks -----------------------------------------------------------------------
 {
-    run_ok(host((readme('Webhooks'))[0]), 'Webhooks: hooks.ini and the secret, as the README says');
-    my ($secret) = split /\n/, slurp("$ETC/spiderpig/hooks.secret");
-    $hooks_rx = SP::Hooks->new(secret => $secret);
-    my $ini = "$ETC/spiderpig/hooks.ini";
-    set_key($ini, 'database', 'hooks', "host=$t/pgrun port=$pgport dbname=spiderpig user=spiderpig_hooks");
-    set_key($ini, 'hooks', 'url', $hooks_rx->url);
-    set_key($ini, 'hooks', 'allow_http_loopback', 'yes');
-    set_key($ini, 'hooks', 'secret_file', "$ETC/spiderpig/hooks.secret");
-    set_key($ini, 'hooks', 'link_base', "https://deploy.test:$https");
+    run_ok(host((readme('Webhooks'))[0]), 'Webhooks: a hooks-NAME.ini and a secret per receiver, as the README says');
     my @hooks = enabled('Webhooks');
-    is("@hooks", 'spiderpig-hooks', '  the README enables spiderpig-hooks');
-    $ready{$_} = start_unit($_) for @hooks;
-    my $ok = eval {
-        $hooks_rx->wait_for(sub { grep { ($_->{event} // '') eq 'finished' } @_ }, 20,
-            'the finished announcement');
-    };
-    ok($ok, '  the announcements written before it started arrive, signed') or diag($@);
-    ok(!(grep { !$_->{valid} } @{ $hooks_rx->requests }), '  every signature checks out');
-    my ($fin) = grep { ($_->{event} // '') eq 'finished' } @{ $hooks_rx->requests };
-    is($fin && $fin->{json}{url}, "https://deploy.test:$https/deployments/1",
-        '  the finished announcement links the deployment under link_base');
+    is("@hooks", 'spiderpig-hooks@chat spiderpig-hooks@irc',
+        '  the README enables one spiderpig-hooks@ instance per receiver');
+    my %secret;
+    for my $unit (@hooks) {
+        my ($r) = $unit =~ /\@(.+)$/;
+        ($secret{$r}) = split /\n/, slurp("$ETC/spiderpig/hooks-$r.secret");
+        $hooks_rx{$r} = SP::Hooks->new(secret => $secret{$r});
+        my $ini = "$ETC/spiderpig/hooks-$r.ini";
+        like(slurp($ini), qr/^name = \Q$r\E$/m, "  hooks-$r.ini names its receiver");
+        set_key($ini, 'database', 'hooks', "host=$t/pgrun port=$pgport dbname=spiderpig user=spiderpig_hooks");
+        set_key($ini, 'hooks', 'url', $hooks_rx{$r}->url);
+        set_key($ini, 'hooks', 'allow_http_loopback', 'yes');
+        set_key($ini, 'hooks', 'secret_file', "$ETC/spiderpig/hooks-$r.secret");
+        set_key($ini, 'hooks', 'link_base', "https://deploy.test:$https");
+        $ready{$unit} = start_unit($unit);
+    }
+    isnt($secret{chat}, $secret{irc}, '  each receiver has its own secret');
+    for my $r (sort keys %hooks_rx) {
+        my $rx = $hooks_rx{$r};
+        my $ok = eval {
+            $rx->wait_for(sub { grep { ($_->{event} // '') eq 'finished' } @_ }, 20,
+                "the finished announcement to $r");
+        };
+        ok($ok, "  $r: the announcements written just before its sender started arrive, signed") or diag($@);
+        ok(!(grep { !$_->{valid} } @{ $rx->requests }), "  $r: every signature checks out with its secret");
+        my ($fin) = grep { ($_->{event} // '') eq 'finished' } @{ $rx->requests };
+        is($fin && $fin->{json}{url}, "https://deploy.test:$https/deployments/1",
+            "  $r: the finished announcement links the deployment under link_base");
+    }
     my $m = api(GET => '/metrics', $token)->{content} // '';
-    like($m, qr/^spiderpig_webhooks\{status="pending"\} \d+$/m, '  /metrics counts the webhooks');
+    like($m, qr/^spiderpig_webhooks\{receiver="$_",status="pending"\} \d+$/m,
+        "  /metrics counts the webhooks of $_") for sort keys %hooks_rx;
 }
 
 # --- Upgrade: stop the units, make install, migrate, start them again -----

@@ -4,8 +4,8 @@
 # gets nothing (neither that row nor the next); a claimed row is not
 # claimed again before its lease ends or its answer is recorded; rows
 # outside the events filter are marked filtered, not sent; a late answer to
-# an old attempt changes nothing; a receiver gets only what was queued
-# after it registered; the retention prunes done rows and unseen receivers.
+# an old attempt changes nothing; a new receiver gets what was queued
+# from an hour before it registered; the retention prunes done rows and unseen receivers.
 use strict; use warnings;
 use lib 't/lib';
 use Test::More;
@@ -20,9 +20,12 @@ my $conn = sub {
 my ($a, $b) = ($conn->(), $conn->());
 $s->sql(q{select spiderpig.freeze('root', 'before any receiver')});
 $s->sql(q{select spiderpig.unfreeze('root')});
+$s->sql(q{update spiderpig.hook_outbox set created_at = now() - interval '61 minutes'
+    where id = (select min(id) from spiderpig.hook_outbox)});
 $a->do(q{select spiderpig.hooks_register('chat', '{freeze,prompt}')});
-is($s->sql(q{select count(*) as n from spiderpig.hook_deliveries})->[0]{n}, 0,
-    'a new receiver does not get what was queued before it registered');
+is_deeply([ map { $_->{reason} } @{ $s->sql(q{select o.payload->>'reason' as reason
+    from spiderpig.hook_deliveries d join spiderpig.hook_outbox o on o.id = d.outbox_id}) } ],
+    ['before any receiver'], 'a new receiver gets what was queued in the hour before it registered, not before');
 $s->sql(q{delete from spiderpig.hook_outbox});
 $s->sql(q{select spiderpig.add_user('root', 'alice', 'deployer')});
 $s->sql(q{select spiderpig.freeze('root', 'one')});

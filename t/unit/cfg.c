@@ -233,14 +233,25 @@ main(void)
 	    c->hooks_events == CFG_HOOK_ALL && c->hooks_timeout == 10 &&
 	    c->hooks_max_attempts == 10 && c->hooks_backoff_ms == 1000 &&
 	    c->hooks_backoff_max_ms == 300000 &&
-	    strcmp(c->hooks_link_base, "https://deploy.example.org") == 0,
+	    strcmp(c->hooks_link_base, "https://deploy.example.org") == 0 &&
+	    strcmp(c->hooks_name, "default") == 0,
 	    "[hooks]: the documented defaults, link_base without the /");
 	cfg_free(c);
 	c = load("[hooks]\nurl = https://h.example\nsecret = 0123456789abcdef\n"
-	    "events = finished, rolled_back\n", err, sizeof(err));
+	    "events = finished, rolled_back\nname = irc-relay_2\n", err,
+	    sizeof(err));
 	ok(c != NULL && c->hooks_events == ((1u << CFG_HOOK_FINISHED) |
 	    (1u << CFG_HOOK_ROLLED_BACK)), "[hooks] events picks some");
+	ok(c != NULL && strcmp(c->hooks_name, "irc-relay_2") == 0,
+	    "[hooks] name names the receiver");
 	cfg_free(c);
+	refused("[hooks]\nname = IRC\n", ":2:", "a name with capitals is "
+	    "refused");
+	refused("[hooks]\nname = \n", ":2:", "an empty name is refused");
+	refused("[hooks]\nname = a/b\n", ":2:", "a name with a / is refused");
+	refused("[hooks]\nname = "
+	    "a1234567890123456789012345678901234567890\n", ":2:",
+	    "a name of 41 characters is refused");
 	c = load("[hooks]\nsecret_file = /x\n", err, sizeof(err));
 	ok(c != NULL && c->hooks_url == NULL, "[hooks] without a url is inert");
 	cfg_free(c);

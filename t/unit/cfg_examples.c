@@ -59,6 +59,8 @@ main(void)
 	    "  a receiver, its secret in a file of its own");
 	ok(c != NULL && c->hooks_events == CFG_HOOK_ALL &&
 	    !c->hooks_allow_http_loopback, "  every event, https only");
+	ok(c != NULL && strcmp(c->hooks_name, "chat") == 0,
+	    "  a receiver's name");
 	cfg_free(c);
 	return tap_done();
 }
