@@ -98,7 +98,7 @@ RETURNS void
 LANGUAGE plpgsql SET search_path = spiderpig, pg_temp AS $$
 DECLARE
 	base	jsonb := jsonb_build_object('event', ev, 'at', now());
-	oid	bigint;
+	new_id	bigint;
 BEGIN
 	IF d.id IS NOT NULL THEN
 		base := base || jsonb_build_object('deployment', d.id,
@@ -108,10 +108,10 @@ BEGIN
 	END IF;
 	INSERT INTO hook_outbox (event, deployment_id, payload)
 	    VALUES (ev, d.id, base || coalesce(extra, '{}'))
-	    RETURNING id INTO oid;
+	    RETURNING id INTO new_id;
 	INSERT INTO hook_deliveries (outbox_id, receiver, status, done_at,
 	    last_error)
-	    SELECT oid, r.name, CASE WHEN ev = ANY (r.events) THEN 'pending'
+	    SELECT new_id, r.name, CASE WHEN ev = ANY (r.events) THEN 'pending'
 		ELSE 'filtered' END,
 		CASE WHEN ev = ANY (r.events) THEN NULL ELSE now() END,
 		CASE WHEN ev = ANY (r.events) THEN NULL
