@@ -1,7 +1,8 @@
 #!/usr/bin/perl
 # hooks_claim hands each row of a receiver to one sender at a time and in
 # order: while one sender of the receiver holds the oldest row, a second
-# gets nothing (neither that row nor the next); a claimed row is not
+# gets nothing (neither that row nor the next), while another receiver's
+# sender gets it all the same; a claimed row is not
 # claimed again before its lease ends or its answer is recorded; rows
 # outside the events filter are marked filtered, not sent; a late answer to
 # an old attempt changes nothing; a new receiver gets what was queued
@@ -17,7 +18,7 @@ my $conn = sub {
     DBI->connect('dbi:Pg:' . join(';', split / /, $s->conninfo('spiderpig_hooks')),
         '', '', { RaiseError => 1, PrintError => 0, AutoCommit => 1 }) or die $DBI::errstr;
 };
-my ($a, $b) = ($conn->(), $conn->());
+my ($a, $b, $c) = ($conn->(), $conn->(), $conn->());
 $s->sql(q{select spiderpig.freeze('root', 'before any receiver')});
 $s->sql(q{select spiderpig.unfreeze('root')});
 $s->sql(q{update spiderpig.hook_outbox set created_at = now() - interval '61 minutes'
@@ -27,6 +28,8 @@ is_deeply([ map { $_->{reason} } @{ $s->sql(q{select o.payload->>'reason' as rea
     from spiderpig.hook_deliveries d join spiderpig.hook_outbox o on o.id = d.outbox_id}) } ],
     ['before any receiver'], 'a new receiver gets what was queued in the hour before it registered, not before');
 $s->sql(q{delete from spiderpig.hook_outbox});
+# A second receiver, an IRC relay that wants only the freezes.
+$c->do(q{select spiderpig.hooks_register('irc', '{freeze}')});
 $s->sql(q{select spiderpig.add_user('root', 'alice', 'deployer')});
 $s->sql(q{select spiderpig.freeze('root', 'one')});
 $s->sql(q{select spiderpig.unfreeze('root')});
@@ -45,6 +48,12 @@ is($ra->{id}, $ids[0], 'sender A claims the oldest');
 is($ra->{attempts}, 1, 'its first attempt');
 my $rb = $claim->($b);
 ok(!defined $rb, 'sender B, at the same moment, gets nothing: not the same row, not the next');
+my $rc = $c->selectrow_hashref(q{select * from spiderpig.hooks_claim('irc', 5, '1 hour')});
+is($rc && $rc->{id}, $ids[0], 'the other receiver\'s sender claims the same announcement meanwhile');
+ok($c->selectrow_array(q{select spiderpig.hooks_delivered('irc', $1, 1)}, {}, $ids[0]),
+    'and records its delivery');
+is($s->sql(q{select status from spiderpig.hook_deliveries where receiver = 'irc' and outbox_id = $1},
+    $ids[2])->[0]{status}, 'filtered', 'the prompt is filtered for the relay from the start');
 $a->commit;
 ok(!defined $claim->($b), 'after A\'s claim commits, B still gets nothing (the lease)');
 ok($a->selectrow_array(q{select spiderpig.hooks_delivered('chat', $1, 1)}, {}, $ra->{id}),
@@ -85,5 +94,5 @@ is($s->sql(q{select count(*) as n from spiderpig.hook_receivers})->[0]{n}, 0,
 is($s->sql(q{select count(*) as n from spiderpig.hook_deliveries})->[0]{n}, 0,
     'with its deliveries');
 ok(!eval { $claim->($a); 1 }, 'its sender\'s next claim fails: it registers again');
-$_->disconnect for $a, $b;
+$_->disconnect for $a, $b, $c;
 done_testing;
