@@ -26,6 +26,8 @@ is($s->hooks_secret('irc'), $irc_secret, 'the second receiver has its own secret
 isnt($chat_secret, $irc_secret, 'the two secrets differ');
 is_deeply([ map { $_->{name} } @{ $s->sql(q{select name from spiderpig.hook_receivers order by name}) } ],
     [qw(chat irc)], 'both receivers registered');
+my $status = eval { $s->stack('status') } // $@;
+like($status, qr/^hooks-irc running \(\d+\)$/m, 'tools/stack status names the second sender');
 
 # The chat bot is up; the IRC relay is not (nothing listens on its port).
 my $chat = SP::Hooks->new(secret => $chat_secret, port => $chat_port);
