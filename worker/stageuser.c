@@ -93,11 +93,15 @@ confine_ids(uid_t uid, gid_t gid, char *err, size_t errsz)
 		goto fail;
 	for (i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
 		for (a = 0; a < calls[i].nargs; a++) {
-			scmp_datum_t id = calls[i].isgid ? gid : uid;
+			struct scmp_arg_cmp cmp = {
+				.arg = (unsigned)a,
+				.op = SCMP_CMP_NE,
+				.datum_a = calls[i].isgid ? gid : uid,
+				.datum_b = 0,
+			};
 
-			if ((rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM),
-			    calls[i].nr, 1, SCMP_CMP((unsigned)a, SCMP_CMP_NE,
-			    id))) != 0)
+			if ((rc = seccomp_rule_add_array(ctx,
+			    SCMP_ACT_ERRNO(EPERM), calls[i].nr, 1, &cmp)) != 0)
 				goto fail;
 		}
 	if ((rc = seccomp_load(ctx)) != 0)
