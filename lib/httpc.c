@@ -350,38 +350,44 @@ out:
 	return h;
 }
 
-int
-httpc_post_form(const char *url, int flags, const char *basic_user,
-    const char *basic_pass, const char *const *fields, size_t max_bytes,
-    long timeout_s, struct httpc_response *out, char *err, size_t errsz)
+/*
+ * One request that wants JSON back: Accept: application/json, the
+ * Content-Type when there is a body, and Basic authentication when
+ * basic_user is set (its parts form-encoded first when form_auth, as
+ * RFC 6749 asks of a client's credentials). The header list and the
+ * Authorization value are freed, the latter cleansed, on every path.
+ */
+static int
+json_request(const char *url, int flags, const char *content_type,
+    const char *body, const char *basic_user, const char *basic_pass,
+    int form_auth, size_t max_bytes, long timeout_s,
+    struct httpc_response *out, char *err, size_t errsz)
 {
 	struct curl_slist	*h = NULL, *nh;
-	char			*form = NULL, *auth = NULL;
+	char			*auth = NULL, *ct = NULL;
 	int			 rc = -1;
 
-	if (out == NULL)
-		return -1;
-	memset(out, 0, sizeof(*out));
-	if (fields == NULL || (basic_user != NULL && basic_pass == NULL))
-		return -1;
-	if ((form = httpc_form_encode(NULL, 0, fields)) == NULL)
-		goto nomem;
 	if ((nh = curl_slist_append(h, "Accept: application/json")) == NULL)
 		goto nomem;
 	h = nh;
-	if ((nh = curl_slist_append(h, "Content-Type: "
-	    "application/x-www-form-urlencoded")) == NULL)
-		goto nomem;
-	h = nh;
+	if (body != NULL) {
+		if (asprintf(&ct, "Content-Type: %s", content_type) == -1) {
+			ct = NULL;
+			goto nomem;
+		}
+		if ((nh = curl_slist_append(h, ct)) == NULL)
+			goto nomem;
+		h = nh;
+	}
 	if (basic_user != NULL) {
 		if ((auth = basic_auth_header(basic_user, basic_pass,
-		    1)) == NULL)
+		    form_auth)) == NULL)
 			goto nomem;
 		if ((nh = curl_slist_append(h, auth)) == NULL)
 			goto nomem;
 		h = nh;
 	}
-	rc = http_request(url, flags, form, h, max_bytes, timeout_s, out, err,
+	rc = http_request(url, flags, body, h, max_bytes, timeout_s, out, err,
 	    errsz);
 	goto out;
 nomem:
@@ -390,8 +396,32 @@ out:
 	if (auth != NULL)
 		OPENSSL_cleanse(auth, strlen(auth));
 	free(auth);
-	free(form);
+	free(ct);
 	curl_slist_free_all(h);
+	return rc;
+}
+
+int
+httpc_post_form(const char *url, int flags, const char *basic_user,
+    const char *basic_pass, const char *const *fields, size_t max_bytes,
+    long timeout_s, struct httpc_response *out, char *err, size_t errsz)
+{
+	char	*form;
+	int	 rc;
+
+	if (out == NULL)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	if (fields == NULL || (basic_user != NULL && basic_pass == NULL))
+		return -1;
+	if ((form = httpc_form_encode(NULL, 0, fields)) == NULL) {
+		util_seterr(err, errsz, "out of memory");
+		return -1;
+	}
+	rc = json_request(url, flags, "application/x-www-form-urlencoded",
+	    form, basic_user, basic_pass, 1, max_bytes, timeout_s, out, err,
+	    errsz);
+	free(form);
 	return rc;
 }
 
@@ -400,41 +430,14 @@ httpc_json(const char *url, int flags, const char *basic_user,
     const char *basic_pass, const char *json, size_t max_bytes,
     long timeout_s, struct httpc_response *out, char *err, size_t errsz)
 {
-	struct curl_slist	*h = NULL, *nh;
-	char			*auth = NULL;
-	int			 rc = -1;
-
 	if (out == NULL)
 		return -1;
 	memset(out, 0, sizeof(*out));
 	if (basic_user != NULL && basic_pass == NULL)
 		return -1;
-	if ((nh = curl_slist_append(h, "Accept: application/json")) == NULL)
-		goto nomem;
-	h = nh;
-	if (json != NULL && (nh = curl_slist_append(h, "Content-Type: "
-	    "application/json; charset=UTF-8")) == NULL)
-		goto nomem;
-	h = nh;
-	if (basic_user != NULL) {
-		if ((auth = basic_auth_header(basic_user, basic_pass,
-		    0)) == NULL)
-			goto nomem;
-		if ((nh = curl_slist_append(h, auth)) == NULL)
-			goto nomem;
-		h = nh;
-	}
-	rc = http_request(url, flags, json, h, max_bytes, timeout_s, out, err,
+	return json_request(url, flags, "application/json; charset=UTF-8",
+	    json, basic_user, basic_pass, 0, max_bytes, timeout_s, out, err,
 	    errsz);
-	goto out;
-nomem:
-	util_seterr(err, errsz, "out of memory");
-out:
-	if (auth != NULL)
-		OPENSSL_cleanse(auth, strlen(auth));
-	free(auth);
-	curl_slist_free_all(h);
-	return rc;
 }
 
 int
