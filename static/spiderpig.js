@@ -349,6 +349,17 @@
     }, [x, canary, control], box);
   }
   let refreshing = null, again = false;
+  // Each live part's HTML as the server last sent it (as the page came,
+  // before the times were made local, then as swapped in). A part whose
+  // new HTML is the same is left alone: swapping an identical prompt under
+  // a pointer in the middle of a click would swallow the click.
+  const served = new Map();
+  function rememberServed() {
+    for (const sel of LIVE) {
+      const el = document.querySelector(sel);
+      if (el) served.set(sel, el.outerHTML);
+    }
+  }
 
   function rowStates(root) {
     const m = new Map();
@@ -373,7 +384,9 @@
         const hadPrompt = !!document.querySelector('#prompt .buttons');
         for (const sel of LIVE) {
           const cur = document.querySelector(sel), nu = doc.querySelector(sel);
-          if (cur && nu) cur.replaceWith(document.importNode(nu, true));
+          if (!cur || !nu || served.get(sel) === nu.outerHTML) continue;
+          served.set(sel, nu.outerHTML);
+          cur.replaceWith(document.importNode(nu, true));
         }
         document.title = doc.title;
         drawChart(true);
@@ -465,6 +478,7 @@
   // ---- start --------------------------------------------------------------
 
   async function start() {
+    rememberServed();
     localTimes(document);
     tick();
     setInterval(tick, 1000);
